@@ -1,0 +1,1 @@
+//! Cases, their timeline and attachments.

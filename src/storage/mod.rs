@@ -1,0 +1,329 @@
+//! All SQL lives here, for both backends.
+//!
+//! One code path serves SQLite and PostgreSQL through sqlx's `Any` driver:
+//! queries use `$1` placeholders, which both engines accept, and only plain
+//! types (integers, floats, text, booleans) cross the boundary. The few places
+//! where the dialects differ (row claiming, upserts) branch on [`Backend`]
+//! inside this module, never outside it.
+//!
+//! Functions that take part in a larger unit of work take `&mut Conn`, which
+//! a [`Tx`] dereferences to, so a handler can commit its dialogue state, case
+//! rows, events and outgoing messages in one transaction.
+
+pub mod audit;
+pub mod cases;
+pub mod committees;
+pub mod regions;
+pub mod rules;
+pub mod tokens;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A transaction on either backend.
+pub type Tx = sqlx::Transaction<'static, Any>;
+/// A connection on either backend (what a [`Tx`] dereferences to).
+pub type Conn = AnyConnection;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database engine a [`Storage`] talks to, chosen from the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in WAL mode.
+    Sqlite,
+    /// PostgreSQL, for several instances.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a connection URL names.
+    pub fn from_url(url: &str) -> Result<Self, StorageError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StorageError::BadUrl)
+        }
+    }
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The URL names neither SQLite nor PostgreSQL.
+    #[error("database URL must start with sqlite: or postgres://")]
+    BadUrl,
+    /// A unique value is already taken.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// A referenced row does not exist.
+    #[error("{0} refers to something that does not exist")]
+    MissingReference(String),
+    /// A value broke a CHECK or NOT NULL constraint.
+    #[error("{0} breaks a rule of the schema")]
+    Invalid(String),
+    /// The row asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Someone else changed the row first (optimistic concurrency).
+    #[error("{0} was changed concurrently")]
+    Stale(String),
+    /// Stored data could not be read back (a bug or a hand-edited row).
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database failure (connection lost, disk full, …).
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        classify(e, "value")
+    }
+}
+
+/// Turns a constraint violation into a typed error naming `what`; anything
+/// else stays a database error.
+pub fn classify(e: sqlx::Error, what: &str) -> StorageError {
+    use sqlx::error::ErrorKind;
+    match &e {
+        sqlx::Error::RowNotFound => StorageError::NotFound(what.to_owned()),
+        sqlx::Error::Database(db) => match db.kind() {
+            ErrorKind::UniqueViolation => StorageError::Conflict(what.to_owned()),
+            ErrorKind::ForeignKeyViolation => StorageError::MissingReference(what.to_owned()),
+            ErrorKind::CheckViolation | ErrorKind::NotNullViolation => {
+                StorageError::Invalid(what.to_owned())
+            }
+            _ => StorageError::Database(e),
+        },
+        _ => StorageError::Database(e),
+    }
+}
+
+/// Settings for opening a [`Storage`].
+#[derive(Debug, Clone)]
+pub struct StorageOptions {
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// How long a statement waits for a locked SQLite database.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StorageOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The database: a connection pool and the backend it speaks to.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Storage {
+    /// Opens (and for SQLite creates) the database at `url`. Does not migrate.
+    pub async fn connect(url: &str, opts: &StorageOptions) -> Result<Self, StorageError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let connect = AnyConnectOptions::from_str(&url).map_err(|_| StorageError::BadUrl)?;
+        let busy_ms = opts.busy_timeout.as_millis();
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                // SQLite has one writer; a few readers beside it are enough.
+                Backend::Sqlite => opts.max_connections.clamp(1, 8),
+                Backend::Postgres => opts.max_connections.max(1),
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        // WAL lets readers run beside the writer; FULL makes every commit
+                        // durable before it returns, which the inbox guarantee relies on.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await
+            .map_err(StorageError::Database)?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies pending migrations for this backend.
+    pub async fn migrate(&self) -> Result<(), StorageError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for code in this module and for tests.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a transaction. On SQLite the transaction takes the write lock
+    /// at once (`BEGIN IMMEDIATE`) so two writers never deadlock upgrading
+    /// from a read lock.
+    pub async fn begin(&self) -> Result<Tx, StorageError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        };
+        let tx = tx.map_err(StorageError::Database)?;
+        Ok(tx)
+    }
+
+    /// A connection from the pool for reads outside a transaction.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Any>, StorageError> {
+        self.pool.acquire().await.map_err(StorageError::Database)
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        let mut c = self.acquire().await?;
+        c.ping().await.map_err(StorageError::Database)
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Reads a `meta` counter.
+pub async fn meta_get(conn: &mut Conn, key: &str) -> Result<i64, StorageError> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(v.unwrap_or(0))
+}
+
+/// Increments a `meta` counter and returns its new value.
+pub async fn meta_bump(conn: &mut Conn, key: &str) -> Result<i64, StorageError> {
+    let updated = sqlx::query("UPDATE meta SET value = value + 1 WHERE key = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, 1)")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    meta_get(conn, key).await
+}
+
+/// Counts the rows of each table, in a fixed order; used by `import` and by
+/// tests that check both backends hold the same data.
+pub async fn table_counts(conn: &mut Conn) -> Result<Vec<(&'static str, i64)>, StorageError> {
+    const TABLES: [&str; 8] = [
+        "regions",
+        "committees",
+        "routing_rules",
+        "mediators",
+        "residents",
+        "cases",
+        "case_events",
+        "outbox",
+    ];
+    let mut out = Vec::with_capacity(TABLES.len());
+    for t in TABLES {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {t}"))
+            .fetch_one(&mut *conn)
+            .await?;
+        out.push((t, n));
+    }
+    Ok(out)
+}
+
+/// Encodes a list as JSON text for a TEXT column.
+pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Decodes JSON text from a TEXT column.
+pub(crate) fn from_json_text<T: serde::de::DeserializeOwned>(
+    s: &str,
+    what: &str,
+) -> Result<T, StorageError> {
+    serde_json::from_str(s).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Booleans are stored as 0/1 on both backends (see the migrations).
+pub(crate) fn flag(v: bool) -> i64 {
+    i64::from(v)
+}
+
+/// Reads a 0/1 column as a boolean.
+pub(crate) fn get_flag(r: &sqlx::any::AnyRow, col: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    Ok(r.try_get::<i64, _>(col)? != 0)
+}
+
+/// Reads a nullable 0/1 column.
+pub(crate) fn get_opt_flag(r: &sqlx::any::AnyRow, col: &str) -> Result<Option<bool>, sqlx::Error> {
+    use sqlx::Row;
+    Ok(r.try_get::<Option<i64>, _>(col)?.map(|v| v != 0))
+}
+
+/// Binding an absent `f64` through the Any driver mislabels its type on
+/// PostgreSQL (sqlx 0.8 maps a NULL double to `float4`, which the server
+/// rejects for a `double precision` column). `bind_opt_f64` binds NULL with
+/// the label that comes out right on both backends.
+pub(crate) trait BindOptF64: Sized {
+    /// Binds an optional double.
+    fn bind_opt_f64(self, v: Option<f64>) -> Self;
+}
+
+impl<'q> BindOptF64 for sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    fn bind_opt_f64(self, v: Option<f64>) -> Self {
+        match v {
+            Some(x) => self.bind(x),
+            // `Option<f32>::None` is encoded as the PostgreSQL `float8` NULL.
+            None => self.bind(None::<f32>),
+        }
+    }
+}
+
+impl<'q, O> BindOptF64 for sqlx::query::QueryScalar<'q, Any, O, sqlx::any::AnyArguments<'q>> {
+    fn bind_opt_f64(self, v: Option<f64>) -> Self {
+        match v {
+            Some(x) => self.bind(x),
+            None => self.bind(None::<f32>),
+        }
+    }
+}

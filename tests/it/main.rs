@@ -1,0 +1,8 @@
+//! Integration tests, one binary. Every test that touches the database runs
+//! twice: on SQLite always, and on PostgreSQL when `TEST_DATABASE_URL` is set
+//! (see `support::TestDb`).
+
+mod support;
+
+mod import;
+mod storage;

@@ -1,0 +1,178 @@
+//! The storage layer on both backends: schema, constraints, round trips.
+
+use crate::on_both_backends;
+use crate::support::TestDb;
+use jiefen::domain::{CommitteeKind, GeoPoint, Region, RegionCode, RuleConditions, RuleTarget};
+use jiefen::storage::{self, committees::CommitteeFields, rules::RuleFields, StorageError};
+
+fn region(code: &str, name: &str) -> Region {
+    let code = RegionCode::parse(code).unwrap();
+    Region {
+        parent_code: None,
+        name: name.into(),
+        centroid: Some(GeoPoint {
+            lat: 38.43,
+            lon: 100.82,
+        }),
+        population: Some(1000),
+        illustrative: false,
+        code,
+    }
+}
+
+fn committee(code: &str, region: &str) -> CommitteeFields {
+    CommitteeFields {
+        code: code.into(),
+        name: format!("{code} 调委会"),
+        kind: CommitteeKind::Village,
+        specialties: vec![],
+        region_code: RegionCode::parse(region).unwrap(),
+        location: GeoPoint {
+            lat: 38.43,
+            lon: 100.82,
+        },
+        address: "地址 <&>".into(),
+        phone: "0936-4400000".into(),
+        capacity: 10,
+        active: true,
+        illustrative: true,
+    }
+}
+
+on_both_backends!(
+    migrations_create_every_table_and_can_run_twice,
+    a_taken_committee_code_is_a_conflict,
+    a_committee_in_an_unknown_region_is_a_missing_reference,
+    a_rule_round_trips_with_its_conditions_and_target,
+    changes_to_committees_and_rules_bump_the_routing_version,
+);
+
+async fn migrations_create_every_table_and_can_run_twice(db: &TestDb) {
+    db.storage
+        .migrate()
+        .await
+        .expect("second migrate is a no-op");
+    let mut c = db.storage.acquire().await.unwrap();
+    let counts = storage::table_counts(&mut c).await.unwrap();
+    assert!(counts.iter().all(|(_, n)| *n == 0), "{counts:?}");
+    assert_eq!(storage::rules::routing_version(&mut c).await.unwrap(), 1);
+}
+
+async fn a_taken_committee_code_is_a_conflict(db: &TestDb) {
+    let mut tx = db.storage.begin().await.unwrap();
+    storage::regions::upsert(&mut tx, &region("620722", "民乐县"))
+        .await
+        .unwrap();
+    storage::committees::insert(&mut tx, &committee("ML-1", "620722"), 1)
+        .await
+        .unwrap();
+    let err = storage::committees::insert(&mut tx, &committee("ML-1", "620722"), 2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StorageError::Conflict(ref w) if w.contains("ML-1")),
+        "{err:?}"
+    );
+}
+
+async fn a_committee_in_an_unknown_region_is_a_missing_reference(db: &TestDb) {
+    let mut tx = db.storage.begin().await.unwrap();
+    let err = storage::committees::insert(&mut tx, &committee("ML-2", "620799"), 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::MissingReference(_)), "{err:?}");
+}
+
+async fn a_rule_round_trips_with_its_conditions_and_target(db: &TestDb) {
+    let mut tx = db.storage.begin().await.unwrap();
+    storage::regions::upsert(&mut tx, &region("620722", "民乐县"))
+        .await
+        .unwrap();
+    let cid = storage::committees::insert(&mut tx, &committee("ML-3", "620722"), 1)
+        .await
+        .unwrap();
+    let fields = RuleFields {
+        priority: 10,
+        name: "劳动争议 → 劳动调委会".into(),
+        enabled: true,
+        conditions: RuleConditions {
+            categories: vec![
+                jiefen::domain::Category::Labor,
+                jiefen::domain::Category::Debt,
+            ],
+            region_prefix: Some("620722".into()),
+            min_parties: Some(3),
+            at_risk: Some(false),
+        },
+        target: RuleTarget::Committee { committee_id: cid },
+        accept_hours: Some(12),
+        resolve_days: None,
+    };
+    let id = storage::rules::insert(&mut tx, &fields, 5).await.unwrap();
+    let nearest = RuleFields {
+        name: "其余 → 村".into(),
+        priority: 20,
+        conditions: RuleConditions::default(),
+        target: RuleTarget::Nearest {
+            kind: CommitteeKind::Industry,
+            specialty: Some(jiefen::domain::Category::Labor),
+            max_distance_km: Some(15.5),
+            within_county: true,
+        },
+        ..fields.clone()
+    };
+    storage::rules::insert(&mut tx, &nearest, 5).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut c = db.storage.acquire().await.unwrap();
+    let rules = storage::rules::list(&mut c).await.unwrap();
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[0].id, id);
+    assert_eq!(RuleFields::of(&rules[0]), fields);
+    assert_eq!(RuleFields::of(&rules[1]), nearest);
+}
+
+async fn changes_to_committees_and_rules_bump_the_routing_version(db: &TestDb) {
+    let mut tx = db.storage.begin().await.unwrap();
+    storage::regions::upsert(&mut tx, &region("620722", "民乐县"))
+        .await
+        .unwrap();
+    let before = storage::rules::routing_version(&mut tx).await.unwrap();
+    let id = storage::committees::insert(&mut tx, &committee("ML-4", "620722"), 1)
+        .await
+        .unwrap();
+    storage::committees::set_active(&mut tx, id, false, 2)
+        .await
+        .unwrap();
+    let after = storage::rules::routing_version(&mut tx).await.unwrap();
+    assert_eq!(after, before + 2);
+    let got = storage::committees::get(&mut tx, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!got.active);
+    assert_eq!(got.address, "地址 <&>");
+}
+
+on_both_backends!(a_second_connection_pool_sees_what_the_first_committed);
+
+async fn a_second_connection_pool_sees_what_the_first_committed(db: &TestDb) {
+    let mut tx = db.storage.begin().await.unwrap();
+    storage::regions::upsert(&mut tx, &region("620722", "民乐县"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let other = storage::Storage::connect(&db.url, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(other.backend(), db.backend());
+    let mut c = other.acquire().await.unwrap();
+    let got = storage::regions::get(&mut c, "620722")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.name, "民乐县");
+    assert_eq!(got.population, Some(1000));
+    drop(c);
+    other.close().await;
+}
