@@ -82,7 +82,14 @@ impl std::fmt::Display for Lang {
 
 macro_rules! locale_files {
     ($lang:literal) => {
-        [include_str!(concat!("../locales/", $lang, "/main.ftl"))]
+        [
+            include_str!(concat!("../locales/", $lang, "/main.ftl")),
+            include_str!(concat!("../locales/", $lang, "/routing.ftl")),
+            include_str!(concat!("../locales/", $lang, "/resident.ftl")),
+            include_str!(concat!("../locales/", $lang, "/mediator.ftl")),
+            include_str!(concat!("../locales/", $lang, "/notify.ftl")),
+            include_str!(concat!("../locales/", $lang, "/bot.ftl")),
+        ]
     };
 }
 

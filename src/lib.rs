@@ -13,8 +13,11 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod conversation;
 pub mod domain;
 pub mod i18n;
 pub mod import;
+pub mod outgoing;
+pub mod routing;
 pub mod secrets;
 pub mod storage;

@@ -5,4 +5,5 @@
 mod support;
 
 mod import;
+mod routing;
 mod storage;
