@@ -294,11 +294,11 @@ pub fn matches(rule: &Rule, facts: &CaseFacts) -> bool {
 }
 
 /// Committees passing `keep`, nearest first.
-fn nearest<'a>(
-    committees: &'a [Committee],
+fn nearest(
+    committees: &[Committee],
     point: GeoPoint,
     keep: impl Fn(&Committee) -> bool,
-) -> Vec<&'a Committee> {
+) -> Vec<&Committee> {
     let mut v: Vec<(f64, &Committee)> = committees
         .iter()
         .filter(|c| keep(c))
