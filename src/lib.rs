@@ -17,6 +17,7 @@ pub mod conversation;
 pub mod domain;
 pub mod i18n;
 pub mod import;
+pub mod jobs;
 pub mod outgoing;
 pub mod routing;
 pub mod secrets;

@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod cases;
 pub mod committees;
+pub mod jobs;
 pub mod regions;
 pub mod rules;
 pub mod tokens;
