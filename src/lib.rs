@@ -22,3 +22,4 @@ pub mod outgoing;
 pub mod routing;
 pub mod secrets;
 pub mod storage;
+pub mod terminal;
