@@ -4,6 +4,7 @@
 
 mod support;
 
+mod cli;
 mod import;
 mod routing;
 mod storage;
