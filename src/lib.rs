@@ -17,6 +17,7 @@ pub mod conversation;
 pub mod domain;
 pub mod i18n;
 pub mod import;
+pub mod lifecycle;
 pub mod outgoing;
 pub mod routing;
 pub mod secrets;

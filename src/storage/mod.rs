@@ -13,7 +13,9 @@
 pub mod audit;
 pub mod cases;
 pub mod committees;
+pub mod conversations;
 pub mod regions;
+pub mod residents;
 pub mod rules;
 pub mod tokens;
 
