@@ -304,7 +304,14 @@ impl Lifecycle {
         };
         let decision = self.router.decide(conn, &facts, &[]).await?;
         let mut notifications = self
-            .record_decision(conn, id, CaseStatus::Submitted, &decision, ActorKind::System, "")
+            .record_decision(
+                conn,
+                id,
+                CaseStatus::Submitted,
+                &decision,
+                ActorKind::System,
+                "",
+            )
             .await?;
         let case = cases::get(conn, id)
             .await?
@@ -423,7 +430,9 @@ impl Lifecycle {
         .await?;
         let mut out = vec![];
         if let Some(committee) = &decision.committee {
-            let case = cases::get(conn, id).await?.ok_or(LifecycleError::NotFound)?;
+            let case = cases::get(conn, id)
+                .await?
+                .ok_or(LifecycleError::NotFound)?;
             tracing::info!(case = %case.number, committee = committee.id, "case assigned");
             out.extend(self.hook.case_assigned(conn, &case, committee).await?);
         } else {
@@ -512,7 +521,10 @@ impl Lifecycle {
                             "mediator-relay-attachment",
                             &[
                                 ("number", case.number.as_str().to_owned().into()),
-                                ("kind", t(lang, &format!("attachment-{}", a.kind.code()), &[]).into()),
+                                (
+                                    "kind",
+                                    t(lang, &format!("attachment-{}", a.kind.code()), &[]).into(),
+                                ),
                                 ("caption", escape_html(&a.caption).into()),
                             ],
                         ),
@@ -571,7 +583,9 @@ impl Lifecycle {
                 ));
             }
         }
-        let case = cases::get(conn, case.id).await?.ok_or(LifecycleError::NotFound)?;
+        let case = cases::get(conn, case.id)
+            .await?
+            .ok_or(LifecycleError::NotFound)?;
         Ok((case, out))
     }
 }

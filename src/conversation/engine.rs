@@ -63,8 +63,11 @@ impl Turn {
         self.out.push(OutMessage::text(self.chat, html));
     }
     fn say_kb(&mut self, html: String, kb: InlineKeyboard) {
-        self.out
-            .push(OutMessage::with_keyboard(self.chat, html, Keyboard::Inline(kb)));
+        self.out.push(OutMessage::with_keyboard(
+            self.chat,
+            html,
+            Keyboard::Inline(kb),
+        ));
     }
     fn tr(&self, id: &str) -> String {
         t(self.lang, id, &[])
@@ -74,7 +77,10 @@ impl Turn {
         InlineButton::new(self.tr(label_id), format!("{}:{action}", self.d.token))
     }
     fn nav_row(&self) -> Vec<InlineButton> {
-        vec![self.btn("btn-back", "back"), self.btn("btn-cancel", "cancel")]
+        vec![
+            self.btn("btn-back", "back"),
+            self.btn("btn-cancel", "cancel"),
+        ]
     }
     /// Moves to another question (old buttons become stale).
     fn goto(&mut self, draft: Draft, step: Step) {
@@ -274,6 +280,8 @@ impl Engine {
                     let mut turn = self.turn(conn, chat, inc.user_id, r, l).await?;
                     turn.say(turn.tr("consent-thanks"));
                     turn.goto(Draft::default(), Step::Category);
+                    self.prompt(conn, &mut turn, &Draft::default(), &Step::Category)
+                        .await?;
                     self.finish(conn, turn).await
                 }
                 Some(Press::Consent(false, l)) => {
@@ -358,7 +366,11 @@ impl Engine {
 
     /// Saves the dialogue when it changed (with the version it was read at)
     /// and returns the turn's messages.
-    async fn finish(&self, conn: &mut Conn, mut turn: Turn) -> Result<Vec<OutMessage>, HandlerError> {
+    async fn finish(
+        &self,
+        conn: &mut Conn,
+        mut turn: Turn,
+    ) -> Result<Vec<OutMessage>, HandlerError> {
         let stored = storage::conversations::load(conn, turn.chat).await?;
         let new_json = serde_json::to_string(&turn.d)
             .map_err(|e| HandlerError::Internal(format!("dialogue state: {e}")))?;
@@ -381,7 +393,10 @@ impl Engine {
             State::Filing { step, .. } => Some(step),
             _ => None,
         };
-        let left_reply_kb = turn.old_step.as_ref().is_some_and(|s| s.uses_reply_keyboard())
+        let left_reply_kb = turn
+            .old_step
+            .as_ref()
+            .is_some_and(|s| s.uses_reply_keyboard())
             && !new_step.is_some_and(|s| s.uses_reply_keyboard());
         if left_reply_kb {
             let pos = turn
@@ -404,13 +419,18 @@ impl Engine {
         resident: ResidentRecord,
         lang: Lang,
     ) -> Result<Vec<OutMessage>, HandlerError> {
-        let mut turn = self.turn(conn, inc.chat.id, inc.user_id, resident, lang).await?;
+        let mut turn = self
+            .turn(conn, inc.chat.id, inc.user_id, resident, lang)
+            .await?;
         match &inc.event {
             Event::Command { name, .. } => self.command(conn, &mut turn, name).await?,
             Event::Button { data, callback_id } => {
                 self.button(conn, &mut turn, data).await?;
                 let answer = turn.answer.take();
-                turn.out.insert(0, OutMessage::answer(turn.chat, callback_id.clone(), answer));
+                turn.out.insert(
+                    0,
+                    OutMessage::answer(turn.chat, callback_id.clone(), answer),
+                );
             }
             Event::Edited => {
                 let warn = turn.tr("err-edited");
@@ -421,11 +441,19 @@ impl Engine {
         self.finish(conn, turn).await
     }
 
-    async fn command(&self, conn: &mut Conn, turn: &mut Turn, name: &str) -> Result<(), HandlerError> {
+    async fn command(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        name: &str,
+    ) -> Result<(), HandlerError> {
         match name {
             "start" => match turn.d.state.clone() {
                 State::Filing { draft, step } | State::ResumeOffer { draft, step } => {
-                    turn.set_state(State::ResumeOffer { draft: draft.clone(), step });
+                    turn.set_state(State::ResumeOffer {
+                        draft: draft.clone(),
+                        step,
+                    });
                     self.show_resume_offer(turn, &draft);
                 }
                 _ => {
@@ -436,7 +464,10 @@ impl Engine {
             "new" | "file" => self.start_filing(turn),
             "cancel" => self.cancel(turn),
             "mycases" => {
-                if matches!(turn.d.state, State::AddInfo { .. } | State::ConfirmWithdraw { .. }) {
+                if matches!(
+                    turn.d.state,
+                    State::AddInfo { .. } | State::ConfirmWithdraw { .. }
+                ) {
                     turn.set_state(State::Idle);
                 }
                 self.show_cases(conn, turn).await?;
@@ -460,7 +491,10 @@ impl Engine {
     fn start_filing(&self, turn: &mut Turn) {
         match turn.d.state.clone() {
             State::Filing { draft, step } | State::ResumeOffer { draft, step } => {
-                turn.set_state(State::ResumeOffer { draft: draft.clone(), step });
+                turn.set_state(State::ResumeOffer {
+                    draft: draft.clone(),
+                    step,
+                });
                 self.show_resume_offer(turn, &draft);
             }
             _ => {
@@ -472,7 +506,11 @@ impl Engine {
     fn cancel(&self, turn: &mut Turn) {
         let had = !matches!(turn.d.state, State::Idle);
         turn.set_state(State::Idle);
-        let msg = if had { "cancelled" } else { "nothing-to-cancel" };
+        let msg = if had {
+            "cancelled"
+        } else {
+            "nothing-to-cancel"
+        };
         self.show_menu(turn, msg);
     }
 
@@ -532,7 +570,12 @@ impl Engine {
 
     // ----- buttons -----
 
-    async fn button(&self, conn: &mut Conn, turn: &mut Turn, data: &str) -> Result<(), HandlerError> {
+    async fn button(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        data: &str,
+    ) -> Result<(), HandlerError> {
         let Some(press) = parse_press(data) else {
             tracing::info!(chat = turn.chat, "malformed callback data");
             turn.answer = Some(turn.tr("err-bad-button"));
@@ -583,7 +626,12 @@ impl Engine {
         self.reprompt(conn, turn, Some(warn)).await
     }
 
-    async fn step_button(&self, conn: &mut Conn, turn: &mut Turn, action: &str) -> Result<(), HandlerError> {
+    async fn step_button(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        action: &str,
+    ) -> Result<(), HandlerError> {
         match turn.d.state.clone() {
             State::ResumeOffer { draft, step } => match action {
                 "res:y" => {
@@ -592,7 +640,8 @@ impl Engine {
                 }
                 "res:n" => {
                     turn.goto(Draft::default(), Step::Category);
-                    self.prompt(conn, turn, &Draft::default(), &Step::Category).await
+                    self.prompt(conn, turn, &Draft::default(), &Step::Category)
+                        .await
                 }
                 _ => self.forged(conn, turn).await,
             },
@@ -638,7 +687,12 @@ impl Engine {
         }
     }
 
-    async fn previous_step(&self, conn: &mut Conn, draft: &Draft, step: &Step) -> Result<Step, HandlerError> {
+    async fn previous_step(
+        &self,
+        conn: &mut Conn,
+        draft: &Draft,
+        step: &Step,
+    ) -> Result<Step, HandlerError> {
         Ok(match step {
             Step::PickRegion {
                 parent,
@@ -648,13 +702,19 @@ impl Engine {
                 None if *address_mode => Step::AddressText,
                 None => Step::Location,
                 Some(p) => {
-                    let up = p.parent().filter(|u| u.level() >= RegionLevel::County && p.level() != RegionLevel::County);
+                    let up = p.parent().filter(|u| {
+                        u.level() >= RegionLevel::County && p.level() != RegionLevel::County
+                    });
                     if *address_mode && p.level() == RegionLevel::County {
                         // The county level is skipped when only one county has townships.
                         if self.address_counties(conn).await?.len() <= 1 {
                             Step::AddressText
                         } else {
-                            Step::PickRegion { parent: None, page: 0, address_mode: true }
+                            Step::PickRegion {
+                                parent: None,
+                                page: 0,
+                                address_mode: true,
+                            }
                         }
                     } else {
                         Step::PickRegion {
@@ -678,7 +738,13 @@ impl Engine {
         })
     }
 
-    async fn advance(&self, conn: &mut Conn, turn: &mut Turn, draft: Draft, from: &Step) -> Result<(), HandlerError> {
+    async fn advance(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        draft: Draft,
+        from: &Step,
+    ) -> Result<(), HandlerError> {
         let next = Self::next_step(&draft, from);
         let draft = if next == Step::Summary {
             Draft {
@@ -692,7 +758,13 @@ impl Engine {
         self.prompt(conn, turn, &draft, &next).await
     }
 
-    async fn go(&self, conn: &mut Conn, turn: &mut Turn, draft: Draft, step: Step) -> Result<(), HandlerError> {
+    async fn go(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        draft: Draft,
+        step: Step,
+    ) -> Result<(), HandlerError> {
         turn.goto(draft.clone(), step.clone());
         self.prompt(conn, turn, &draft, &step).await
     }
@@ -748,33 +820,72 @@ impl Engine {
                 _ => self.forged(conn, turn).await,
             },
             (Step::Location, "pick") => {
-                self.go(conn, turn, draft, Step::PickRegion { parent: None, page: 0, address_mode: false })
-                    .await
+                self.go(
+                    conn,
+                    turn,
+                    draft,
+                    Step::PickRegion {
+                        parent: None,
+                        page: 0,
+                        address_mode: false,
+                    },
+                )
+                .await
             }
             (Step::Location, "addr") => self.go(conn, turn, draft, Step::AddressText).await,
-            (Step::PickRegion { parent, address_mode, .. }, "pg") => match arg.parse::<u32>() {
+            (
+                Step::PickRegion {
+                    parent,
+                    address_mode,
+                    ..
+                },
+                "pg",
+            ) => match arg.parse::<u32>() {
                 Ok(page) => {
-                    let options = self.region_options(conn, parent.as_ref(), *address_mode).await?;
+                    let options = self
+                        .region_options(conn, parent.as_ref(), *address_mode)
+                        .await?;
                     if (page as usize) * REGION_PAGE >= options.len().max(1) {
                         return self.forged(conn, turn).await;
                     }
                     // Paging keeps the question, so the token stays.
-                    let step = Step::PickRegion { parent: parent.clone(), page, address_mode: *address_mode };
-                    turn.d.state = State::Filing { draft: draft.clone(), step: step.clone() };
+                    let step = Step::PickRegion {
+                        parent: parent.clone(),
+                        page,
+                        address_mode: *address_mode,
+                    };
+                    turn.d.state = State::Filing {
+                        draft: draft.clone(),
+                        step: step.clone(),
+                    };
                     self.prompt(conn, turn, &draft, &step).await
                 }
                 Err(_) => self.forged(conn, turn).await,
             },
-            (Step::PickRegion { parent: Some(p), address_mode: false, .. }, "whole")
-                if p.level() == RegionLevel::Township =>
-            {
+            (
+                Step::PickRegion {
+                    parent: Some(p),
+                    address_mode: false,
+                    ..
+                },
+                "whole",
+            ) if p.level() == RegionLevel::Township => {
                 draft.region_code = Some(p.clone());
                 draft.location_source = Some(LocationSource::Region);
                 draft.point = None;
                 self.advance(conn, turn, draft, &step).await
             }
-            (Step::PickRegion { parent, address_mode, .. }, "rg") => {
-                let options = self.region_options(conn, parent.as_ref(), *address_mode).await?;
+            (
+                Step::PickRegion {
+                    parent,
+                    address_mode,
+                    ..
+                },
+                "rg",
+            ) => {
+                let options = self
+                    .region_options(conn, parent.as_ref(), *address_mode)
+                    .await?;
                 let Some(region) = options.into_iter().find(|r| r.code.as_str() == arg) else {
                     return self.forged(conn, turn).await;
                 };
@@ -782,7 +893,9 @@ impl Engine {
                     RegionLevel::Village => true,
                     RegionLevel::Township => *address_mode,
                     _ => false,
-                } || storage::regions::children(conn, region.code.as_str()).await?.is_empty();
+                } || storage::regions::children(conn, region.code.as_str())
+                    .await?
+                    .is_empty();
                 if stop_here {
                     draft.region_code = Some(region.code.clone());
                     draft.point = None;
@@ -794,7 +907,11 @@ impl Engine {
                     }
                     self.advance(conn, turn, draft, &step).await
                 } else {
-                    let next = Step::PickRegion { parent: Some(region.code), page: 0, address_mode: *address_mode };
+                    let next = Step::PickRegion {
+                        parent: Some(region.code),
+                        page: 0,
+                        address_mode: *address_mode,
+                    };
                     self.go(conn, turn, draft, next).await
                 }
             }
@@ -830,7 +947,12 @@ impl Engine {
     }
 
     /// Typed text, locations, contacts, attachments, unsupported messages.
-    async fn input(&self, conn: &mut Conn, turn: &mut Turn, ev: &Event) -> Result<(), HandlerError> {
+    async fn input(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        ev: &Event,
+    ) -> Result<(), HandlerError> {
         match turn.d.state.clone() {
             State::Filing { draft, step } => self.filing_input(conn, turn, draft, step, ev).await,
             State::AddInfo { case_id } => self.add_info_input(conn, turn, case_id, ev).await,
@@ -894,9 +1016,21 @@ impl Engine {
                     Err(w) => self.reprompt(conn, turn, Some(w)).await,
                 }
             }
-            (Step::Description, Event::Attachment { kind, file_id, file_unique_id, caption }) => {
+            (
+                Step::Description,
+                Event::Attachment {
+                    kind,
+                    file_id,
+                    file_unique_id,
+                    caption,
+                },
+            ) => {
                 if draft.attachments.len() >= MAX_ATTACHMENTS {
-                    let w = t(turn.lang, "err-too-many-files", &[("max", (MAX_ATTACHMENTS as i64).into())]);
+                    let w = t(
+                        turn.lang,
+                        "err-too-many-files",
+                        &[("max", (MAX_ATTACHMENTS as i64).into())],
+                    );
                     return self.reprompt(conn, turn, Some(w)).await;
                 }
                 let caption = caption.as_deref().unwrap_or("").trim();
@@ -908,25 +1042,33 @@ impl Engine {
                     caption,
                 });
                 let n = draft.attachments.len() as i64;
-                turn.d.state = State::Filing { draft, step: step.clone() };
+                turn.d.state = State::Filing {
+                    draft,
+                    step: step.clone(),
+                };
                 let kb = InlineKeyboard::default()
                     .row(vec![turn.btn("btn-next", "done")])
                     .row(turn.nav_row());
                 let text = t(
                     turn.lang,
                     "attachment-received",
-                    &[("count", n.into()), ("max", (MAX_ATTACHMENTS as i64).into())],
+                    &[
+                        ("count", n.into()),
+                        ("max", (MAX_ATTACHMENTS as i64).into()),
+                    ],
                 );
                 turn.say_kb(text, kb);
                 Ok(())
             }
-            (Step::OtherParty, Event::Text { text }) => match Self::check_text(turn, text, MAX_SHORT_CHARS) {
-                Ok(v) => {
-                    draft.other_party = Some(v);
-                    self.advance(conn, turn, draft, &step).await
+            (Step::OtherParty, Event::Text { text }) => {
+                match Self::check_text(turn, text, MAX_SHORT_CHARS) {
+                    Ok(v) => {
+                        draft.other_party = Some(v);
+                        self.advance(conn, turn, draft, &step).await
+                    }
+                    Err(w) => self.reprompt(conn, turn, Some(w)).await,
                 }
-                Err(w) => self.reprompt(conn, turn, Some(w)).await,
-            },
+            }
             (Step::Parties, Event::Text { text }) => match parse_count(text) {
                 Some(n) => {
                     draft.party_count = Some(n);
@@ -952,7 +1094,11 @@ impl Engine {
                     }
                     None => {
                         let area = self.served_area(conn).await?;
-                        let w = t(turn.lang, "err-location-outside", &[("area", s(escape_html(&area)))]);
+                        let w = t(
+                            turn.lang,
+                            "err-location-outside",
+                            &[("area", s(escape_html(&area)))],
+                        );
                         self.reprompt(conn, turn, Some(w)).await
                     }
                 }
@@ -967,7 +1113,13 @@ impl Engine {
                     Err(w) => self.reprompt(conn, turn, Some(w)).await,
                 }
             }
-            (Step::Phone, Event::Contact { phone, contact_user_id }) => {
+            (
+                Step::Phone,
+                Event::Contact {
+                    phone,
+                    contact_user_id,
+                },
+            ) => {
                 if contact_user_id.is_some_and(|id| id != turn.user_id) {
                     let w = turn.tr("err-phone-not-own");
                     return self.reprompt(conn, turn, Some(w)).await;
@@ -1025,7 +1177,10 @@ impl Engine {
     async fn address_counties(&self, conn: &mut Conn) -> Result<Vec<Region>, StorageError> {
         let mut out = vec![];
         for c in storage::regions::at_level(conn, "county").await? {
-            if !storage::regions::children(conn, c.code.as_str()).await?.is_empty() {
+            if !storage::regions::children(conn, c.code.as_str())
+                .await?
+                .is_empty()
+            {
                 out.push(c);
             }
         }
@@ -1038,7 +1193,11 @@ impl Engine {
         if counties.is_empty() {
             counties = storage::regions::at_level(conn, "county").await?;
         }
-        Ok(counties.into_iter().map(|c| c.name).collect::<Vec<_>>().join("、"))
+        Ok(counties
+            .into_iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join("、"))
     }
 
     async fn address_start(&self, conn: &mut Conn) -> Result<Step, StorageError> {
@@ -1069,7 +1228,13 @@ impl Engine {
 
     // ----- prompts -----
 
-    async fn prompt(&self, conn: &mut Conn, turn: &mut Turn, draft: &Draft, step: &Step) -> Result<(), HandlerError> {
+    async fn prompt(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        draft: &Draft,
+        step: &Step,
+    ) -> Result<(), HandlerError> {
         let lang = turn.lang;
         match step {
             Step::Category => {
@@ -1104,7 +1269,11 @@ impl Engine {
                 let kb = InlineKeyboard::default()
                     .row(vec![turn.btn("btn-skip-unknown", "skip")])
                     .row(turn.nav_row());
-                let text = t(lang, "ask-other-party", &[("max", (MAX_SHORT_CHARS as i64).into())]);
+                let text = t(
+                    lang,
+                    "ask-other-party",
+                    &[("max", (MAX_SHORT_CHARS as i64).into())],
+                );
                 turn.say_kb(text, kb);
             }
             Step::Parties => {
@@ -1136,16 +1305,31 @@ impl Engine {
                     .row(turn.nav_row());
                 turn.say_kb(turn.tr("ask-location-other"), kb);
             }
-            Step::PickRegion { parent, page, address_mode } => {
-                let options = self.region_options(conn, parent.as_ref(), *address_mode).await?;
+            Step::PickRegion {
+                parent,
+                page,
+                address_mode,
+            } => {
+                let options = self
+                    .region_options(conn, parent.as_ref(), *address_mode)
+                    .await?;
                 let pages = options.len().div_ceil(REGION_PAGE).max(1);
                 let page = (*page as usize).min(pages - 1);
                 let mut kb = InlineKeyboard::default();
-                for pair in options.iter().skip(page * REGION_PAGE).take(REGION_PAGE).collect::<Vec<_>>().chunks(2) {
+                for pair in options
+                    .iter()
+                    .skip(page * REGION_PAGE)
+                    .take(REGION_PAGE)
+                    .collect::<Vec<_>>()
+                    .chunks(2)
+                {
                     kb = kb.row(
                         pair.iter()
                             .map(|r| {
-                                InlineButton::new(r.name.clone(), format!("{}:rg:{}", turn.d.token, r.code))
+                                InlineButton::new(
+                                    r.name.clone(),
+                                    format!("{}:rg:{}", turn.d.token, r.code),
+                                )
                             })
                             .collect(),
                     );
@@ -1163,7 +1347,10 @@ impl Engine {
                     Some(p) if p.level() == RegionLevel::County => "ask-township",
                     Some(_) => "ask-village",
                 };
-                if let Some(p) = parent.as_ref().filter(|p| p.level() == RegionLevel::Township) {
+                if let Some(p) = parent
+                    .as_ref()
+                    .filter(|p| p.level() == RegionLevel::Township)
+                {
                     let _ = p;
                     kb = kb.row(vec![turn.btn("btn-whole-township", "whole")]);
                 }
@@ -1173,20 +1360,31 @@ impl Engine {
                     text.push_str(&t(
                         lang,
                         "page-of",
-                        &[("page", ((page + 1) as i64).into()), ("pages", (pages as i64).into())],
+                        &[
+                            ("page", ((page + 1) as i64).into()),
+                            ("pages", (pages as i64).into()),
+                        ],
                     ));
                 }
                 if *address_mode && !draft.address.is_empty() {
                     text = format!(
                         "{}\n{text}",
-                        t(lang, "address-noted", &[("address", s(escape_html(&draft.address)))])
+                        t(
+                            lang,
+                            "address-noted",
+                            &[("address", s(escape_html(&draft.address)))]
+                        )
                     );
                 }
                 turn.say_kb(text, kb);
             }
             Step::AddressText => {
                 let kb = InlineKeyboard::default().row(turn.nav_row());
-                let text = t(lang, "ask-address", &[("max", (MAX_SHORT_CHARS as i64).into())]);
+                let text = t(
+                    lang,
+                    "ask-address",
+                    &[("max", (MAX_SHORT_CHARS as i64).into())],
+                );
                 turn.say_kb(text, kb);
             }
             Step::Phone => {
@@ -1209,7 +1407,10 @@ impl Engine {
             }
             Step::AtRisk => {
                 let kb = InlineKeyboard::default()
-                    .row(vec![turn.btn("btn-risk-yes", "risk:y"), turn.btn("btn-risk-no", "risk:n")])
+                    .row(vec![
+                        turn.btn("btn-risk-yes", "risk:y"),
+                        turn.btn("btn-risk-no", "risk:n"),
+                    ])
                     .row(turn.nav_row());
                 turn.say_kb(turn.tr("ask-at-risk"), kb);
             }
@@ -1217,9 +1418,18 @@ impl Engine {
                 let text = self.summary_text(conn, lang, draft).await?;
                 let e = |id: &str, a: &str| turn.btn(id, &format!("ed:{a}"));
                 let kb = InlineKeyboard::default()
-                    .row(vec![e("btn-edit-category", "cat"), e("btn-edit-description", "desc")])
-                    .row(vec![e("btn-edit-other", "other"), e("btn-edit-parties", "n")])
-                    .row(vec![e("btn-edit-place", "loc"), e("btn-edit-phone", "phone")])
+                    .row(vec![
+                        e("btn-edit-category", "cat"),
+                        e("btn-edit-description", "desc"),
+                    ])
+                    .row(vec![
+                        e("btn-edit-other", "other"),
+                        e("btn-edit-parties", "n"),
+                    ])
+                    .row(vec![
+                        e("btn-edit-place", "loc"),
+                        e("btn-edit-phone", "phone"),
+                    ])
                     .row(vec![e("btn-edit-risk", "risk")])
                     .row(vec![turn.btn("btn-submit", "submit")])
                     .row(turn.nav_row());
@@ -1229,9 +1439,17 @@ impl Engine {
         Ok(())
     }
 
-    async fn summary_text(&self, conn: &mut Conn, lang: Lang, d: &Draft) -> Result<String, HandlerError> {
+    async fn summary_text(
+        &self,
+        conn: &mut Conn,
+        lang: Lang,
+        d: &Draft,
+    ) -> Result<String, HandlerError> {
         let none = t(lang, "value-none", &[]);
-        let category = d.category.map(|c| t(lang, &c.message_id(), &[])).unwrap_or_else(|| none.clone());
+        let category = d
+            .category
+            .map(|c| t(lang, &c.message_id(), &[]))
+            .unwrap_or_else(|| none.clone());
         let description = match d.description.as_deref() {
             Some(x) if !x.is_empty() => escape_html(x),
             _ => none.clone(),
@@ -1250,7 +1468,11 @@ impl Engine {
         if d.location_source == Some(LocationSource::Shared) {
             place = format!("{place} {}", t(lang, "value-shared-location", &[]));
         }
-        let phone = d.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_else(|| t(lang, "value-no-phone", &[]));
+        let phone = d
+            .phone
+            .as_ref()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| t(lang, "value-no-phone", &[]));
         let risk = match d.at_risk {
             Some(true) => t(lang, "value-yes", &[]),
             Some(false) => t(lang, "value-no", &[]),
@@ -1272,7 +1494,12 @@ impl Engine {
         ))
     }
 
-    async fn submit(&self, conn: &mut Conn, turn: &mut Turn, draft: Draft) -> Result<(), HandlerError> {
+    async fn submit(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        draft: Draft,
+    ) -> Result<(), HandlerError> {
         // Every field must be there; a gap sends the person to that question.
         let missing = if draft.category.is_none() {
             Some(Step::Category)
@@ -1300,7 +1527,17 @@ impl Engine {
         ) else {
             let step = missing.unwrap_or(Step::Category);
             turn.say(turn.tr("err-missing"));
-            return self.go(conn, turn, Draft { editing: true, ..draft }, step).await;
+            return self
+                .go(
+                    conn,
+                    turn,
+                    Draft {
+                        editing: true,
+                        ..draft
+                    },
+                    step,
+                )
+                .await;
         };
         let new = NewCase {
             resident_id: turn.resident.id,
@@ -1318,7 +1555,11 @@ impl Engine {
             attachments: draft.attachments.clone(),
         };
         // The transaction rolls back on an error, so the draft survives too.
-        let filed = self.lifecycle.file(conn, new).await.map_err(lifecycle_err)?;
+        let filed = self
+            .lifecycle
+            .file(conn, new)
+            .await
+            .map_err(lifecycle_err)?;
         turn.set_state(State::Idle);
         let number = filed.case.number.as_str().to_owned();
         let mut text = match &filed.committee {
@@ -1340,7 +1581,11 @@ impl Engine {
                     ],
                 )
             }
-            None => t(turn.lang, "filed-unrouted", &[("number", s(number.clone()))]),
+            None => t(
+                turn.lang,
+                "filed-unrouted",
+                &[("number", s(number.clone()))],
+            ),
         };
         if at_risk {
             text = format!("{text}\n\n{}", turn.tr("filed-at-risk"));
@@ -1357,9 +1602,11 @@ impl Engine {
     // ----- my cases -----
 
     async fn show_cases(&self, conn: &mut Conn, turn: &mut Turn) -> Result<(), HandlerError> {
-        let cases = storage::cases::list_for_resident(conn, turn.resident.id, MYCASES_LIMIT).await?;
+        let cases =
+            storage::cases::list_for_resident(conn, turn.resident.id, MYCASES_LIMIT).await?;
         if cases.is_empty() {
-            let kb = InlineKeyboard::column(vec![InlineButton::new(turn.tr("btn-new-case"), "M:new")]);
+            let kb =
+                InlineKeyboard::column(vec![InlineButton::new(turn.tr("btn-new-case"), "M:new")]);
             turn.say_kb(turn.tr("mycases-empty"), kb);
             return Ok(());
         }
@@ -1377,7 +1624,11 @@ impl Engine {
                 ],
             ));
             buttons.push(InlineButton::new(
-                t(turn.lang, "btn-timeline-of", &[("number", s(c.number.as_str()))]),
+                t(
+                    turn.lang,
+                    "btn-timeline-of",
+                    &[("number", s(c.number.as_str()))],
+                ),
                 format!("K:tl:{}", c.id),
             ));
         }
@@ -1385,11 +1636,24 @@ impl Engine {
         Ok(())
     }
 
-    async fn case_button(&self, conn: &mut Conn, turn: &mut Turn, action: &str, id: i64) -> Result<(), HandlerError> {
-        let case = match self.lifecycle.resident_case(conn, turn.resident.id, id).await {
+    async fn case_button(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        action: &str,
+        id: i64,
+    ) -> Result<(), HandlerError> {
+        let case = match self
+            .lifecycle
+            .resident_case(conn, turn.resident.id, id)
+            .await
+        {
             Ok(c) => c,
             Err(LifecycleError::NotFound) => {
-                tracing::info!(chat = turn.chat, "button for a case that is not the resident's");
+                tracing::info!(
+                    chat = turn.chat,
+                    "button for a case that is not the resident's"
+                );
                 turn.answer = Some(turn.tr("err-not-your-case"));
                 return Ok(());
             }
@@ -1402,7 +1666,10 @@ impl Engine {
                 turn.say(t(
                     turn.lang,
                     "case-not-open",
-                    &[("number", s(case.number.as_str())), ("status", s(turn.tr(&case.status.message_id())))],
+                    &[
+                        ("number", s(case.number.as_str())),
+                        ("status", s(turn.tr(&case.status.message_id()))),
+                    ],
                 ));
                 Ok(())
             }
@@ -1449,29 +1716,50 @@ impl Engine {
         }
         for e in storage::cases::events(conn, case.id).await? {
             let what = match e.kind.as_str() {
-                "filed" | "assigned" | "unrouted" | "accepted" | "scheduled" | "resolved" | "failed"
-                | "escalated" | "reassigned" | "closed" | "withdrawn" | "info_added" => {
+                "filed" | "assigned" | "unrouted" | "accepted" | "scheduled" | "resolved"
+                | "failed" | "escalated" | "reassigned" | "closed" | "withdrawn" | "info_added" => {
                     let name = committee_name_of(conn, e.committee_id).await?;
-                    t(turn.lang, &format!("event-{}", e.kind.replace('_', "-")), &[("committee", s(escape_html(&name)))])
+                    t(
+                        turn.lang,
+                        &format!("event-{}", e.kind.replace('_', "-")),
+                        &[("committee", s(escape_html(&name)))],
+                    )
                 }
                 // Other events (notes, declines) are internal to mediators;
                 // a status change among them still shows as a status.
-                _ => match e.to_status.as_deref().and_then(|st| CaseStatus::parse(st).ok()) {
-                    Some(st) => t(turn.lang, "event-status", &[("status", s(turn.tr(&st.message_id())))]),
+                _ => match e
+                    .to_status
+                    .as_deref()
+                    .and_then(|st| CaseStatus::parse(st).ok())
+                {
+                    Some(st) => t(
+                        turn.lang,
+                        "event-status",
+                        &[("status", s(turn.tr(&st.message_id())))],
+                    ),
                     None => continue,
                 },
             };
             lines.push(t(
                 turn.lang,
                 "timeline-line",
-                &[("time", s(self.lifecycle.local_time(e.at))), ("what", s(what))],
+                &[
+                    ("time", s(self.lifecycle.local_time(e.at))),
+                    ("what", s(what)),
+                ],
             ));
         }
         let mut kb = InlineKeyboard::default();
         if case.status.is_open() {
             kb = kb
-                .row(vec![InlineButton::new(turn.tr("btn-add-info"), format!("K:ai:{}", case.id))])
-                .row(vec![InlineButton::new(turn.tr("btn-withdraw"), format!("K:wd:{}", case.id))]);
+                .row(vec![InlineButton::new(
+                    turn.tr("btn-add-info"),
+                    format!("K:ai:{}", case.id),
+                )])
+                .row(vec![InlineButton::new(
+                    turn.tr("btn-withdraw"),
+                    format!("K:wd:{}", case.id),
+                )]);
         }
         if kb.rows.is_empty() {
             turn.say(lines.join("\n"));
@@ -1481,19 +1769,32 @@ impl Engine {
         Ok(())
     }
 
-    async fn show_add_info_prompt(&self, conn: &mut Conn, turn: &mut Turn, case_id: i64) -> Result<(), HandlerError> {
+    async fn show_add_info_prompt(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        case_id: i64,
+    ) -> Result<(), HandlerError> {
         let number = self.case_number(conn, case_id).await?;
         let kb = InlineKeyboard::default().row(vec![turn.btn("btn-cancel", "cancel")]);
         let text = t(
             turn.lang,
             "ask-add-info",
-            &[("number", s(number)), ("max", (MAX_DESCRIPTION_CHARS as i64).into())],
+            &[
+                ("number", s(number)),
+                ("max", (MAX_DESCRIPTION_CHARS as i64).into()),
+            ],
         );
         turn.say_kb(text, kb);
         Ok(())
     }
 
-    async fn show_withdraw_prompt(&self, conn: &mut Conn, turn: &mut Turn, case_id: i64) -> Result<(), HandlerError> {
+    async fn show_withdraw_prompt(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        case_id: i64,
+    ) -> Result<(), HandlerError> {
         let number = self.case_number(conn, case_id).await?;
         let kb = InlineKeyboard::default().row(vec![
             turn.btn("btn-withdraw-confirm", "wd:y"),
@@ -1511,24 +1812,44 @@ impl Engine {
             .unwrap_or_default())
     }
 
-    async fn add_info_input(&self, conn: &mut Conn, turn: &mut Turn, case_id: i64, ev: &Event) -> Result<(), HandlerError> {
+    async fn add_info_input(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        case_id: i64,
+        ev: &Event,
+    ) -> Result<(), HandlerError> {
         let info = match ev {
             Event::Text { text } => match Self::check_text(turn, text, MAX_DESCRIPTION_CHARS) {
                 Ok(v) => AddedInfo::Text(v),
                 Err(w) => return self.reprompt(conn, turn, Some(w)).await,
             },
-            Event::Attachment { kind, file_id, file_unique_id, caption } => AddedInfo::Attachment(NewAttachment {
+            Event::Attachment {
+                kind,
+                file_id,
+                file_unique_id,
+                caption,
+            } => AddedInfo::Attachment(NewAttachment {
                 kind: *kind,
                 file_id: file_id.clone(),
                 file_unique_id: file_unique_id.clone(),
-                caption: caption.as_deref().unwrap_or("").chars().take(MAX_DESCRIPTION_CHARS).collect(),
+                caption: caption
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .take(MAX_DESCRIPTION_CHARS)
+                    .collect(),
             }),
             _ => {
                 let w = turn.tr("err-description-type");
                 return self.reprompt(conn, turn, Some(w)).await;
             }
         };
-        match self.lifecycle.add_information(conn, turn.resident.id, case_id, info).await {
+        match self
+            .lifecycle
+            .add_information(conn, turn.resident.id, case_id, info)
+            .await
+        {
             Ok(relay) => {
                 let number = self.case_number(conn, case_id).await?;
                 turn.set_state(State::Idle);
@@ -1545,11 +1866,24 @@ impl Engine {
         }
     }
 
-    async fn do_withdraw(&self, conn: &mut Conn, turn: &mut Turn, case_id: i64) -> Result<(), HandlerError> {
+    async fn do_withdraw(
+        &self,
+        conn: &mut Conn,
+        turn: &mut Turn,
+        case_id: i64,
+    ) -> Result<(), HandlerError> {
         turn.set_state(State::Idle);
-        match self.lifecycle.withdraw(conn, turn.resident.id, case_id).await {
+        match self
+            .lifecycle
+            .withdraw(conn, turn.resident.id, case_id)
+            .await
+        {
             Ok((case, relay)) => {
-                turn.say(t(turn.lang, "withdrawn-ok", &[("number", s(case.number.as_str()))]));
+                turn.say(t(
+                    turn.lang,
+                    "withdrawn-ok",
+                    &[("number", s(case.number.as_str()))],
+                ));
                 turn.out.extend(relay);
                 Ok(())
             }
@@ -1563,7 +1897,8 @@ impl Engine {
 
     async fn help_text(&self, conn: &mut Conn, turn: &Turn) -> Result<String, HandlerError> {
         let mut text = turn.tr("help");
-        let cases = storage::cases::list_for_resident(conn, turn.resident.id, MYCASES_LIMIT).await?;
+        let cases =
+            storage::cases::list_for_resident(conn, turn.resident.id, MYCASES_LIMIT).await?;
         let mut seen = vec![];
         for c in cases.iter().filter(|c| c.status.is_open()) {
             let Some(id) = c.committee_id else { continue };
@@ -1591,7 +1926,10 @@ impl Engine {
 
 async fn committee_name_of(conn: &mut Conn, id: Option<i64>) -> Result<String, StorageError> {
     Ok(match id {
-        Some(id) => storage::committees::get(conn, id).await?.map(|c| c.name).unwrap_or_default(),
+        Some(id) => storage::committees::get(conn, id)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default(),
         None => String::new(),
     })
 }
@@ -1622,14 +1960,20 @@ fn parse_count(text: &str) -> Option<i64> {
 fn lifecycle_err(e: LifecycleError) -> HandlerError {
     match e {
         LifecycleError::Storage(s) => HandlerError::Storage(s),
-        LifecycleError::Routing(crate::routing::RoutingError::Storage(s)) => HandlerError::Storage(s),
+        LifecycleError::Routing(crate::routing::RoutingError::Storage(s)) => {
+            HandlerError::Storage(s)
+        }
         other => HandlerError::Internal(other.to_string()),
     }
 }
 
 #[async_trait::async_trait]
 impl UpdateHandler for Engine {
-    async fn handle(&self, tx: &mut Tx, incoming: &Incoming) -> Result<Vec<OutMessage>, HandlerError> {
+    async fn handle(
+        &self,
+        tx: &mut Tx,
+        incoming: &Incoming,
+    ) -> Result<Vec<OutMessage>, HandlerError> {
         self.run(tx, incoming).await
     }
 }
@@ -1640,11 +1984,27 @@ mod tests {
 
     #[test]
     fn button_data_parses_or_is_refused() {
-        assert_eq!(parse_press("7:cat:labor"), Some(Press::Step(7, "cat:labor".into())));
+        assert_eq!(
+            parse_press("7:cat:labor"),
+            Some(Press::Step(7, "cat:labor".into()))
+        );
         assert_eq!(parse_press("L:en"), Some(Press::Lang(Lang::En)));
-        assert_eq!(parse_press("C:y:zh-TW"), Some(Press::Consent(true, Lang::ZhTw)));
+        assert_eq!(
+            parse_press("C:y:zh-TW"),
+            Some(Press::Consent(true, Lang::ZhTw))
+        );
         assert_eq!(parse_press("K:tl:12"), Some(Press::Case("tl".into(), 12)));
-        for bad in ["", "x", "K:zz:1", "K:tl:abc", "C:maybe:en", "L:fr", "-1:back", "7:", "M:root"] {
+        for bad in [
+            "",
+            "x",
+            "K:zz:1",
+            "K:tl:abc",
+            "C:maybe:en",
+            "L:fr",
+            "-1:back",
+            "7:",
+            "M:root",
+        ] {
             assert_eq!(parse_press(bad), None, "{bad}");
         }
         assert_eq!(parse_press(&"9".repeat(70)), None);

@@ -88,7 +88,8 @@ pub struct NewCaseRow {
     pub now: i64,
 }
 
-const COLUMNS: &str = "id, case_number, resident_id, language, category, description, other_party, \
+const COLUMNS: &str =
+    "id, case_number, resident_id, language, category, description, other_party, \
     party_count, lat, lon, location_source, address, region_code, at_risk, contact_phone, status, \
     committee_id, mediator_id, rule_id, submitted_at, assigned_at, accept_deadline, \
     resolve_deadline, version";
@@ -191,10 +192,12 @@ pub async fn get_by_number(
     conn: &mut Conn,
     number: &CaseNumber,
 ) -> Result<Option<CaseRecord>, StorageError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM cases WHERE case_number = $1"))
-        .bind(number.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM cases WHERE case_number = $1"
+    ))
+    .bind(number.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(row_to_case).transpose()
 }
 

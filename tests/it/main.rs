@@ -5,5 +5,6 @@
 mod support;
 
 mod import;
+mod resident;
 mod routing;
 mod storage;
