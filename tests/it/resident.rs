@@ -364,6 +364,9 @@ on_both_backends!(
     group_chats_get_one_polite_answer_and_nothing_is_stored,
     a_flood_is_throttled_with_exactly_one_notice,
     an_at_risk_case_alerts_the_admin_chat_and_mentions_110,
+    an_unroutable_case_is_told_kindly_and_the_admin_chat_is_alerted,
+    the_region_list_is_paged,
+    the_language_can_be_changed_with_the_language_command,
 );
 
 async fn an_unpaid_wages_case_shared_from_liuba_goes_to_the_labour_committee_in_chinese(
@@ -1238,4 +1241,93 @@ async fn an_at_risk_case_alerts_the_admin_chat_and_mentions_110(db: &TestDb) {
     assert_eq!(case.committee.as_deref(), Some("620722-CENTER"));
     // The at-risk rule wants acceptance within 4 hours.
     assert!(said(&out).contains("2026-03-10 14:00"), "{}", said(&out));
+}
+
+async fn an_unroutable_case_is_told_kindly_and_the_admin_chat_is_alerted(db: &TestDb) {
+    let bot = bot(db).await;
+    let mut c = db.storage.acquire().await.unwrap();
+    sqlx::query("UPDATE committees SET active = 0").execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'routing_version'")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    drop(c);
+    let p = person(1019, "en");
+    let lang = Lang::En;
+    let out = fill_to_summary(
+        &bot,
+        &p,
+        lang,
+        "category-neighbor",
+        "Fence moved onto my land",
+        Place::Share(38.606, 100.801),
+    )
+    .await;
+    let out = bot.press(&p, &out, &tr(lang, "btn-submit")).await;
+    let expected = t(lang, "filed-unrouted", &[("number", "620722-2026-000001".into())]);
+    assert!(said(&out).contains(&expected), "{}", said(&out));
+    let case = only_case(&bot).await;
+    assert_eq!(case.status, "unrouted");
+    assert_eq!(case.committee, None);
+    let alerts: Vec<_> = out.iter().filter(|m| m.chat_id == ADMIN_CHAT).collect();
+    assert_eq!(alerts.len(), 1);
+    let alert = t(
+        Lang::ZhCn,
+        "admin-alert-unrouted",
+        &[
+            ("number", "620722-2026-000001".into()),
+            ("category", tr(Lang::ZhCn, "category-neighbor").into()),
+            ("region", "民乐县 六坝镇 六坝村".into()),
+        ],
+    );
+    assert_eq!(said(&out[out.len() - 1..]), alert);
+    assert_eq!(bot.count("SELECT COUNT(*) FROM case_events WHERE kind = 'unrouted'").await, 1);
+}
+
+async fn the_region_list_is_paged(db: &TestDb) {
+    let bot = bot(db).await;
+    let p = person(1020, "zh-CN");
+    let lang = Lang::ZhCn;
+    let out = at_category(&bot, &p, lang).await;
+    let _ = bot.press(&p, &out, &tr(lang, "category-land")).await;
+    let _ = bot.text(&p, "承包地被占").await;
+    let out = bot.text(&p, "村民甲").await;
+    let out = bot.press(&p, &out, "1").await;
+    let out = bot.press(&p, &out, &tr(lang, "btn-pick-region")).await;
+    let out = bot.press(&p, &out, "民乐县").await;
+    // Ten townships: eight on the first page, two on the second.
+    assert!(said(&out).contains("（第 1 页，共 2 页）"), "{}", said(&out));
+    assert!(buttons(&out).iter().all(|b| b.label != "丰乐镇"));
+    let out = bot.press(&p, &out, &tr(lang, "btn-next-page")).await;
+    assert!(said(&out).contains("（第 2 页，共 2 页）"));
+    let out = bot.press(&p, &out, "丰乐镇").await;
+    assert!(said(&out).contains(&tr(lang, "ask-village")));
+    let out = bot.press(&p, &out, &tr(lang, "btn-back")).await;
+    assert!(said(&out).contains(&tr(lang, "ask-township")));
+    let out = bot.press(&p, &out, &tr(lang, "btn-back")).await;
+    assert!(said(&out).contains(&tr(lang, "ask-county")));
+    let out = bot.press(&p, &out, &tr(lang, "btn-back")).await;
+    assert!(said(&out).contains(&tr(lang, "ask-location")));
+}
+
+async fn the_language_can_be_changed_with_the_language_command(db: &TestDb) {
+    let bot = bot(db).await;
+    let p = person(1021, "ru");
+    // An unknown Telegram language falls back to the configured default.
+    let out = bot.cmd(&p, "start").await;
+    assert!(said(&out).contains(&tr(Lang::ZhCn, "welcome-consent")));
+    // Before consent the notice can be shown in another language.
+    let out = bot.press(&p, &out, "English").await;
+    assert!(said(&out).contains(&tr(Lang::En, "welcome-consent")));
+    let out = bot.press(&p, &out, &tr(Lang::En, "btn-agree")).await;
+    assert!(said(&out).contains(&tr(Lang::En, "ask-category")));
+    let out = bot.cmd(&p, "language").await;
+    let out = bot.press(&p, &out, "繁體中文").await;
+    let text = said(&out);
+    assert!(text.starts_with(&tr(Lang::ZhTw, "lang-set")), "{text}");
+    assert!(text.contains(&tr(Lang::ZhTw, "ask-category")));
+    assert_eq!(bot.count("SELECT COUNT(*) FROM residents WHERE language = 'zh-TW'").await, 1);
+    let out = bot.cmd(&p, "help").await;
+    assert!(said(&out).contains("12348"));
+    assert!(said(&out).contains(&tr(Lang::ZhTw, "help")));
 }
