@@ -51,6 +51,9 @@ struct Turn {
     lang: Lang,
     resident: ResidentRecord,
     d: Dialogue,
+    /// The dialogue as read at the start of the turn, and its version
+    /// (`None`: no row yet); the save names this version.
+    read: Option<(Dialogue, i64)>,
     /// The step before this turn (to remove a reply keyboard when leaving it).
     old_step: Option<Step>,
     out: Vec<OutMessage>,
@@ -339,15 +342,19 @@ impl Engine {
         resident: ResidentRecord,
         lang: Lang,
     ) -> Result<Turn, HandlerError> {
-        let d = match storage::conversations::load(conn, chat).await? {
-            Some(stored) => serde_json::from_str::<Dialogue>(&stored.state).unwrap_or_else(|e| {
-                // A state written by an older version that no longer parses:
-                // start afresh rather than failing every update of the chat.
-                tracing::warn!(chat, error = %e, "unreadable dialogue state reset");
-                Dialogue::default()
-            }),
-            None => Dialogue::default(),
+        let read = match storage::conversations::load(conn, chat).await? {
+            Some(stored) => {
+                let d = serde_json::from_str::<Dialogue>(&stored.state).unwrap_or_else(|e| {
+                    // A state written by an older version that no longer parses:
+                    // start afresh rather than failing every update of the chat.
+                    tracing::warn!(chat, error = %e, "unreadable dialogue state reset");
+                    Dialogue::default()
+                });
+                Some((d, stored.version))
+            }
+            None => None,
         };
+        let d = read.as_ref().map(|(d, _)| d.clone()).unwrap_or_default();
         let old_step = match &d.state {
             State::Filing { step, .. } => Some(step.clone()),
             _ => None,
@@ -358,6 +365,7 @@ impl Engine {
             lang,
             resident,
             d,
+            read,
             old_step,
             out: vec![],
             answer: None,
@@ -371,19 +379,20 @@ impl Engine {
         conn: &mut Conn,
         mut turn: Turn,
     ) -> Result<Vec<OutMessage>, HandlerError> {
-        let stored = storage::conversations::load(conn, turn.chat).await?;
-        let new_json = serde_json::to_string(&turn.d)
-            .map_err(|e| HandlerError::Internal(format!("dialogue state: {e}")))?;
-        let changed = match &stored {
-            Some(s) => serde_json::from_str::<Dialogue>(&s.state).ok().as_ref() != Some(&turn.d),
+        let changed = match &turn.read {
+            Some((d, _)) => *d != turn.d,
             None => turn.d != Dialogue::default(),
         };
         if changed {
+            let new_json = serde_json::to_string(&turn.d)
+                .map_err(|e| HandlerError::Internal(format!("dialogue state: {e}")))?;
+            // Someone else saving in between makes this fail as Stale: the
+            // whole transaction rolls back and the update is applied again.
             storage::conversations::save(
                 conn,
                 turn.chat,
                 &new_json,
-                stored.map(|s| s.version),
+                turn.read.as_ref().map(|(_, v)| *v),
                 self.now(),
             )
             .await?;

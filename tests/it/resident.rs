@@ -367,6 +367,7 @@ on_both_backends!(
     an_unroutable_case_is_told_kindly_and_the_admin_chat_is_alerted,
     the_region_list_is_paged,
     the_language_can_be_changed_with_the_language_command,
+    a_dialogue_saved_by_someone_else_in_between_is_not_overwritten,
 );
 
 async fn an_unpaid_wages_case_shared_from_liuba_goes_to_the_labour_committee_in_chinese(
@@ -1246,7 +1247,10 @@ async fn an_at_risk_case_alerts_the_admin_chat_and_mentions_110(db: &TestDb) {
 async fn an_unroutable_case_is_told_kindly_and_the_admin_chat_is_alerted(db: &TestDb) {
     let bot = bot(db).await;
     let mut c = db.storage.acquire().await.unwrap();
-    sqlx::query("UPDATE committees SET active = 0").execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE committees SET active = 0")
+        .execute(&mut *c)
+        .await
+        .unwrap();
     sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'routing_version'")
         .execute(&mut *c)
         .await
@@ -1264,7 +1268,11 @@ async fn an_unroutable_case_is_told_kindly_and_the_admin_chat_is_alerted(db: &Te
     )
     .await;
     let out = bot.press(&p, &out, &tr(lang, "btn-submit")).await;
-    let expected = t(lang, "filed-unrouted", &[("number", "620722-2026-000001".into())]);
+    let expected = t(
+        lang,
+        "filed-unrouted",
+        &[("number", "620722-2026-000001".into())],
+    );
     assert!(said(&out).contains(&expected), "{}", said(&out));
     let case = only_case(&bot).await;
     assert_eq!(case.status, "unrouted");
@@ -1281,7 +1289,11 @@ async fn an_unroutable_case_is_told_kindly_and_the_admin_chat_is_alerted(db: &Te
         ],
     );
     assert_eq!(said(&out[out.len() - 1..]), alert);
-    assert_eq!(bot.count("SELECT COUNT(*) FROM case_events WHERE kind = 'unrouted'").await, 1);
+    assert_eq!(
+        bot.count("SELECT COUNT(*) FROM case_events WHERE kind = 'unrouted'")
+            .await,
+        1
+    );
 }
 
 async fn the_region_list_is_paged(db: &TestDb) {
@@ -1296,7 +1308,11 @@ async fn the_region_list_is_paged(db: &TestDb) {
     let out = bot.press(&p, &out, &tr(lang, "btn-pick-region")).await;
     let out = bot.press(&p, &out, "民乐县").await;
     // Ten townships: eight on the first page, two on the second.
-    assert!(said(&out).contains("（第 1 页，共 2 页）"), "{}", said(&out));
+    assert!(
+        said(&out).contains("（第 1 页，共 2 页）"),
+        "{}",
+        said(&out)
+    );
     assert!(buttons(&out).iter().all(|b| b.label != "丰乐镇"));
     let out = bot.press(&p, &out, &tr(lang, "btn-next-page")).await;
     assert!(said(&out).contains("（第 2 页，共 2 页）"));
@@ -1326,8 +1342,39 @@ async fn the_language_can_be_changed_with_the_language_command(db: &TestDb) {
     let text = said(&out);
     assert!(text.starts_with(&tr(Lang::ZhTw, "lang-set")), "{text}");
     assert!(text.contains(&tr(Lang::ZhTw, "ask-category")));
-    assert_eq!(bot.count("SELECT COUNT(*) FROM residents WHERE language = 'zh-TW'").await, 1);
+    assert_eq!(
+        bot.count("SELECT COUNT(*) FROM residents WHERE language = 'zh-TW'")
+            .await,
+        1
+    );
     let out = bot.cmd(&p, "help").await;
     assert!(said(&out).contains("12348"));
     assert!(said(&out).contains(&tr(Lang::ZhTw, "help")));
+}
+
+async fn a_dialogue_saved_by_someone_else_in_between_is_not_overwritten(db: &TestDb) {
+    use jiefen::storage::conversations;
+    let mut c = db.storage.acquire().await.unwrap();
+    assert_eq!(
+        conversations::save(&mut c, 7, "{}", None, 1).await.unwrap(),
+        1
+    );
+    // A second first-save (another instance that also saw no row) is refused.
+    assert!(matches!(
+        conversations::save(&mut c, 7, "{}", None, 1).await,
+        Err(jiefen::storage::StorageError::Stale(_))
+    ));
+    assert_eq!(
+        conversations::save(&mut c, 7, "{\"a\":1}", Some(1), 2)
+            .await
+            .unwrap(),
+        2
+    );
+    // A save based on version 1 after version 2 exists is refused.
+    assert!(matches!(
+        conversations::save(&mut c, 7, "{}", Some(1), 3).await,
+        Err(jiefen::storage::StorageError::Stale(_))
+    ));
+    let stored = conversations::load(&mut c, 7).await.unwrap().unwrap();
+    assert_eq!((stored.state.as_str(), stored.version), ("{\"a\":1}", 2));
 }
