@@ -18,6 +18,7 @@ pub mod domain;
 pub mod i18n;
 pub mod import;
 pub mod jobs;
+pub mod lifecycle;
 pub mod outgoing;
 pub mod routing;
 pub mod secrets;

@@ -145,3 +145,9 @@ pub trait UpdateHandler: Send + Sync {
         incoming: &Incoming,
     ) -> Result<Vec<OutMessage>, HandlerError>;
 }
+
+pub mod engine;
+pub mod state;
+
+pub use engine::Engine;
+pub use state::{Dialogue, Draft, State, Step};

@@ -13,8 +13,10 @@
 pub mod audit;
 pub mod cases;
 pub mod committees;
+pub mod conversations;
 pub mod jobs;
 pub mod regions;
+pub mod residents;
 pub mod rules;
 pub mod tokens;
 

@@ -6,5 +6,6 @@ mod support;
 
 mod cli;
 mod import;
+mod resident;
 mod routing;
 mod storage;

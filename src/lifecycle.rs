@@ -1,0 +1,628 @@
+//! The case service: filing, routing and assignment, the timeline, and the
+//! transitions a resident can make (add information, withdraw). The mediator
+//! side extends it with accept, decline, schedule, resolve and fail.
+//!
+//! Every function works inside the caller's transaction and returns the
+//! notifications to queue in that same transaction (admin alerts, relays to
+//! mediators), so a case change and the messages it causes commit together.
+//! The reply to the person acting is the caller's to write.
+
+use crate::clock::{ms_to_datetime, SharedClock};
+use crate::config::PolicyConfig;
+use crate::conversation::AttachmentKind;
+use crate::domain::{
+    CaseNumber, CaseStatus, Category, Committee, GeoPoint, Phone, RegionCode, RegionLevel,
+};
+use crate::i18n::{t, Lang};
+use crate::outgoing::{escape_html, OutMessage};
+use crate::routing::{CaseFacts, Decision, Router, RoutingError};
+use crate::storage::cases::{self, ActorKind, CaseRecord, NewCaseRow, NewEvent};
+use crate::storage::{self, Conn, StorageError};
+use chrono::Datelike;
+use std::sync::Arc;
+
+/// Why a lifecycle operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Routing failed (only the database can make it fail).
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
+    /// No such case, or not one the actor may touch.
+    #[error("case not found")]
+    NotFound,
+    /// The case is not in a state that allows the action.
+    #[error("not allowed while the case is {0}")]
+    NotAllowed(CaseStatus),
+    /// Stored data is inconsistent (e.g. a region without any centroid).
+    #[error("{0}")]
+    Inconsistent(String),
+}
+
+/// How the place of a case was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationSource {
+    /// Telegram location share.
+    Shared,
+    /// Picked from the region list.
+    Region,
+    /// Typed address plus a picked township.
+    Address,
+}
+
+impl LocationSource {
+    /// The stable code stored in `cases.location_source`.
+    pub fn code(self) -> &'static str {
+        match self {
+            LocationSource::Shared => "shared",
+            LocationSource::Region => "region",
+            LocationSource::Address => "address",
+        }
+    }
+}
+
+/// An attachment to keep with a case.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NewAttachment {
+    /// Which kind.
+    pub kind: AttachmentKind,
+    /// Telegram file id.
+    pub file_id: String,
+    /// Telegram's stable id.
+    pub file_unique_id: String,
+    /// Caption, if any.
+    pub caption: String,
+}
+
+/// Everything a resident gave when filing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCase {
+    /// The filing resident (row id).
+    pub resident_id: i64,
+    /// Their language.
+    pub language: Lang,
+    /// Category.
+    pub category: Category,
+    /// What happened (may be empty when attachments tell it).
+    pub description: String,
+    /// The other party.
+    pub other_party: String,
+    /// People involved (≥ 1).
+    pub party_count: i64,
+    /// Shared location, if shared.
+    pub point: Option<GeoPoint>,
+    /// How the place was given.
+    pub location_source: LocationSource,
+    /// Typed address.
+    pub address: String,
+    /// The region.
+    pub region_code: RegionCode,
+    /// Anyone at risk of harm.
+    pub at_risk: bool,
+    /// Contact phone.
+    pub contact_phone: Option<Phone>,
+    /// Photos, documents, voice notes.
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// The result of filing.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    /// The case as stored after routing.
+    pub case: CaseRecord,
+    /// The committee it went to (`None`: unrouted queue).
+    pub committee: Option<Committee>,
+    /// The routing decision.
+    pub decision: Decision,
+    /// Notifications to queue (admin alerts, the assignment hook's messages).
+    pub notifications: Vec<OutMessage>,
+}
+
+/// Called whenever a case was assigned to a committee (on filing, and later
+/// on reassignment or escalation), inside the same transaction. The mediator
+/// side implements it to send the assignment with Accept / Decline buttons to
+/// the committee's linked mediators; the messages it returns are queued with
+/// the assignment.
+#[async_trait::async_trait]
+pub trait AssignmentHook: Send + Sync {
+    /// `case` is stored with status `assigned` and `committee_id` set.
+    async fn case_assigned(
+        &self,
+        conn: &mut Conn,
+        case: &CaseRecord,
+        committee: &Committee,
+    ) -> Result<Vec<OutMessage>, LifecycleError>;
+}
+
+/// The default hook: nobody to tell yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoAssignmentHook;
+
+#[async_trait::async_trait]
+impl AssignmentHook for NoAssignmentHook {
+    async fn case_assigned(
+        &self,
+        _conn: &mut Conn,
+        _case: &CaseRecord,
+        _committee: &Committee,
+    ) -> Result<Vec<OutMessage>, LifecycleError> {
+        Ok(vec![])
+    }
+}
+
+/// The case service.
+#[derive(Clone)]
+pub struct Lifecycle {
+    router: Router,
+    policy: PolicyConfig,
+    clock: SharedClock,
+    admin_chat_id: Option<i64>,
+    hook: Arc<dyn AssignmentHook>,
+}
+
+impl std::fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lifecycle")
+            .field("admin_chat_id", &self.admin_chat_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a resident adds to an open case.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AddedInfo {
+    /// Text (already checked for length).
+    Text(String),
+    /// A file.
+    Attachment(NewAttachment),
+}
+
+impl Lifecycle {
+    /// A case service with no assignment hook.
+    pub fn new(
+        router: Router,
+        policy: PolicyConfig,
+        clock: SharedClock,
+        admin_chat_id: Option<i64>,
+    ) -> Self {
+        Self {
+            router,
+            policy,
+            clock,
+            admin_chat_id,
+            hook: Arc::new(NoAssignmentHook),
+        }
+    }
+
+    /// The same service calling `hook` on every assignment.
+    pub fn with_assignment_hook(mut self, hook: Arc<dyn AssignmentHook>) -> Self {
+        self.hook = hook;
+        self
+    }
+
+    /// The policy (time zone, deadlines, default language).
+    pub fn policy(&self) -> &PolicyConfig {
+        &self.policy
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The admin chat, when configured.
+    pub fn admin_chat_id(&self) -> Option<i64> {
+        self.admin_chat_id
+    }
+
+    fn admin_lang(&self) -> Lang {
+        Lang::parse(&self.policy.default_language).unwrap_or_default()
+    }
+
+    /// Formats an instant as local date and time in the configured zone.
+    pub fn local_time(&self, ms: i64) -> String {
+        ms_to_datetime(ms)
+            .with_timezone(&self.policy.timezone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    /// Files a case: numbers it (per county and year), stores it with its
+    /// attachments, routes it and records the assignment, all in `tx`.
+    /// `conn` is the caller's transaction (a `&mut Tx` derefs to it).
+    pub async fn file(&self, conn: &mut Conn, new: NewCase) -> Result<Filed, LifecycleError> {
+        let now = self.clock.now_ms();
+        let county = new.region_code.county();
+        let year = ms_to_datetime(now)
+            .with_timezone(&self.policy.timezone)
+            .year();
+        let seq = cases::next_sequence(conn, county.as_str(), i64::from(year)).await?;
+        let number = CaseNumber::new(&county, year, seq);
+        let routing_point = match new.point {
+            Some(p) => p,
+            None => region_point(conn, &new.region_code).await?,
+        };
+        let id = cases::insert(
+            conn,
+            &NewCaseRow {
+                number: number.clone(),
+                resident_id: new.resident_id,
+                language: new.language.code().to_owned(),
+                category: new.category,
+                description: new.description.clone(),
+                other_party: new.other_party.clone(),
+                party_count: new.party_count.max(1),
+                point: Some(routing_point),
+                location_source: new.location_source.code().to_owned(),
+                address: new.address.clone(),
+                region_code: new.region_code.clone(),
+                at_risk: new.at_risk,
+                contact_phone: new.contact_phone.as_ref().map(|p| p.as_str().to_owned()),
+                now,
+            },
+        )
+        .await?;
+        for a in &new.attachments {
+            cases::add_attachment(
+                conn,
+                id,
+                a.kind.code(),
+                &a.file_id,
+                &a.file_unique_id,
+                &a.caption,
+                now,
+            )
+            .await?;
+        }
+        cases::add_event(
+            conn,
+            &NewEvent {
+                case_id: id,
+                at: now,
+                actor_kind: ActorKind::Resident,
+                actor_id: new.resident_id.to_string(),
+                kind: "filed",
+                from_status: None,
+                to_status: Some(CaseStatus::Submitted),
+                committee_id: None,
+                reason: String::new(),
+                details: serde_json::json!({ "attachments": new.attachments.len() }),
+            },
+        )
+        .await?;
+        tracing::info!(case = %number, "case filed");
+
+        let facts = CaseFacts {
+            category: new.category,
+            point: routing_point,
+            region_code: new.region_code.clone(),
+            party_count: new.party_count.max(1),
+            at_risk: new.at_risk,
+        };
+        let decision = self.router.decide(conn, &facts, &[]).await?;
+        let mut notifications = self
+            .record_decision(
+                conn,
+                id,
+                CaseStatus::Submitted,
+                &decision,
+                ActorKind::System,
+                "",
+            )
+            .await?;
+        let case = cases::get(conn, id)
+            .await?
+            .ok_or_else(|| LifecycleError::Inconsistent(format!("case {number} vanished")))?;
+
+        if let Some(admin) = self.admin_chat_id {
+            let lang = self.admin_lang();
+            let region = region_label(conn, &case.region_code).await?;
+            let category = t(lang, &new.category.message_id(), &[]);
+            if decision.committee.is_none() {
+                notifications.push(OutMessage::text(
+                    admin,
+                    t(
+                        lang,
+                        "admin-alert-unrouted",
+                        &[
+                            ("number", number.as_str().to_owned().into()),
+                            ("category", category.clone().into()),
+                            ("region", escape_html(&region).into()),
+                        ],
+                    ),
+                ));
+            }
+            if new.at_risk {
+                let committee = decision
+                    .committee
+                    .as_ref()
+                    .map(|c| c.name.clone())
+                    .unwrap_or_else(|| t(lang, "admin-no-committee", &[]));
+                notifications.push(OutMessage::text(
+                    admin,
+                    t(
+                        lang,
+                        "admin-alert-at-risk",
+                        &[
+                            ("number", number.as_str().to_owned().into()),
+                            ("category", category.into()),
+                            ("region", escape_html(&region).into()),
+                            ("committee", escape_html(&committee).into()),
+                        ],
+                    ),
+                ));
+            }
+        }
+        Ok(Filed {
+            committee: decision.committee.clone(),
+            case,
+            decision,
+            notifications,
+        })
+    }
+
+    /// Stores a routing decision for case `id` currently in `from`: status
+    /// `assigned` (committee, rule, accept deadline) or `unrouted`, an event
+    /// carrying the explanation, and the assignment hook's messages. The
+    /// mediator side uses it for reassignment and escalation too.
+    pub async fn record_decision(
+        &self,
+        conn: &mut Conn,
+        id: i64,
+        from: CaseStatus,
+        decision: &Decision,
+        actor: ActorKind,
+        actor_id: &str,
+    ) -> Result<Vec<OutMessage>, LifecycleError> {
+        let now = self.clock.now_ms();
+        let committee_id = decision.committee.as_ref().map(|c| c.id);
+        let accept_deadline = committee_id.map(|_| {
+            let hours = decision.accept_hours.unwrap_or(self.policy.accept_hours);
+            now + hours * 3_600_000
+        });
+        if !cases::set_assignment(
+            conn,
+            id,
+            from,
+            committee_id,
+            decision.rule_id,
+            accept_deadline,
+            now,
+        )
+        .await?
+        {
+            return Err(LifecycleError::Inconsistent(format!(
+                "case {id} left status {from} while being routed"
+            )));
+        }
+        let to = if committee_id.is_some() {
+            CaseStatus::Assigned
+        } else {
+            CaseStatus::Unrouted
+        };
+        cases::add_event(
+            conn,
+            &NewEvent {
+                case_id: id,
+                at: now,
+                actor_kind: actor,
+                actor_id: actor_id.to_owned(),
+                kind: if committee_id.is_some() {
+                    "assigned"
+                } else {
+                    "unrouted"
+                },
+                from_status: Some(from),
+                to_status: Some(to),
+                committee_id,
+                reason: String::new(),
+                details: serde_json::json!({
+                    "rule_id": decision.rule_id,
+                    "distance_km": decision.distance_km,
+                    "resolve_days": decision.resolve_days,
+                    "explanation": decision.explanation,
+                }),
+            },
+        )
+        .await?;
+        let mut out = vec![];
+        if let Some(committee) = &decision.committee {
+            let case = cases::get(conn, id)
+                .await?
+                .ok_or(LifecycleError::NotFound)?;
+            tracing::info!(case = %case.number, committee = committee.id, "case assigned");
+            out.extend(self.hook.case_assigned(conn, &case, committee).await?);
+        } else {
+            tracing::warn!(case_id = id, "case unrouted");
+        }
+        Ok(out)
+    }
+
+    /// A resident's own case, or [`LifecycleError::NotFound`].
+    pub async fn resident_case(
+        &self,
+        conn: &mut Conn,
+        resident_id: i64,
+        case_id: i64,
+    ) -> Result<CaseRecord, LifecycleError> {
+        match cases::get(conn, case_id).await? {
+            Some(c) if c.resident_id == Some(resident_id) => Ok(c),
+            _ => Err(LifecycleError::NotFound),
+        }
+    }
+
+    /// Adds information from the resident to their open case: a timeline
+    /// event (and the attachment), relayed to the mediator who accepted it.
+    /// Returns the relay messages.
+    pub async fn add_information(
+        &self,
+        conn: &mut Conn,
+        resident_id: i64,
+        case_id: i64,
+        info: AddedInfo,
+    ) -> Result<Vec<OutMessage>, LifecycleError> {
+        let now = self.clock.now_ms();
+        let case = self.resident_case(conn, resident_id, case_id).await?;
+        if !case.status.is_open() {
+            return Err(LifecycleError::NotAllowed(case.status));
+        }
+        let details = match &info {
+            AddedInfo::Text(text) => serde_json::json!({ "text": text }),
+            AddedInfo::Attachment(a) => {
+                let att = cases::add_attachment(
+                    conn,
+                    case.id,
+                    a.kind.code(),
+                    &a.file_id,
+                    &a.file_unique_id,
+                    &a.caption,
+                    now,
+                )
+                .await?;
+                serde_json::json!({ "attachment_id": att, "kind": a.kind.code(), "caption": a.caption })
+            }
+        };
+        cases::add_event(
+            conn,
+            &NewEvent {
+                case_id: case.id,
+                at: now,
+                actor_kind: ActorKind::Resident,
+                actor_id: resident_id.to_string(),
+                kind: "info_added",
+                from_status: None,
+                to_status: None,
+                committee_id: case.committee_id,
+                reason: String::new(),
+                details,
+            },
+        )
+        .await?;
+        tracing::info!(case = %case.number, "resident added information");
+        let mut out = vec![];
+        if matches!(case.status, CaseStatus::Accepted | CaseStatus::Scheduled) {
+            if let Some(mid) = case.mediator_id {
+                if let Some((chat, lang)) = cases::mediator_chat(conn, mid).await? {
+                    let lang = Lang::parse(&lang).unwrap_or_default();
+                    let html = match &info {
+                        AddedInfo::Text(text) => t(
+                            lang,
+                            "mediator-relay-info",
+                            &[
+                                ("number", case.number.as_str().to_owned().into()),
+                                ("text", escape_html(text).into()),
+                            ],
+                        ),
+                        AddedInfo::Attachment(a) => t(
+                            lang,
+                            "mediator-relay-attachment",
+                            &[
+                                ("number", case.number.as_str().to_owned().into()),
+                                (
+                                    "kind",
+                                    t(lang, &format!("attachment-{}", a.kind.code()), &[]).into(),
+                                ),
+                                ("caption", escape_html(&a.caption).into()),
+                            ],
+                        ),
+                    };
+                    out.push(OutMessage::text(chat, html));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Withdraws the resident's open case. Returns the notifications (the
+    /// mediator who accepted it, if any).
+    pub async fn withdraw(
+        &self,
+        conn: &mut Conn,
+        resident_id: i64,
+        case_id: i64,
+    ) -> Result<(CaseRecord, Vec<OutMessage>), LifecycleError> {
+        let now = self.clock.now_ms();
+        let case = self.resident_case(conn, resident_id, case_id).await?;
+        if !case.status.can_become(CaseStatus::Withdrawn) {
+            return Err(LifecycleError::NotAllowed(case.status));
+        }
+        if !cases::transition(conn, case.id, case.status, CaseStatus::Withdrawn, now).await? {
+            return Err(LifecycleError::NotAllowed(case.status));
+        }
+        cases::add_event(
+            conn,
+            &NewEvent {
+                case_id: case.id,
+                at: now,
+                actor_kind: ActorKind::Resident,
+                actor_id: resident_id.to_string(),
+                kind: "withdrawn",
+                from_status: Some(case.status),
+                to_status: Some(CaseStatus::Withdrawn),
+                committee_id: case.committee_id,
+                reason: String::new(),
+                details: serde_json::json!({}),
+            },
+        )
+        .await?;
+        tracing::info!(case = %case.number, "case withdrawn by the resident");
+        let mut out = vec![];
+        if let Some(mid) = case.mediator_id {
+            if let Some((chat, lang)) = cases::mediator_chat(conn, mid).await? {
+                let lang = Lang::parse(&lang).unwrap_or_default();
+                out.push(OutMessage::text(
+                    chat,
+                    t(
+                        lang,
+                        "mediator-case-withdrawn",
+                        &[("number", case.number.as_str().to_owned().into())],
+                    ),
+                ));
+            }
+        }
+        let case = cases::get(conn, case.id)
+            .await?
+            .ok_or(LifecycleError::NotFound)?;
+        Ok((case, out))
+    }
+}
+
+/// The point routing uses for a region: its centroid, else the nearest
+/// ancestor's.
+pub async fn region_point(conn: &mut Conn, code: &RegionCode) -> Result<GeoPoint, LifecycleError> {
+    let mut next = Some(code.clone());
+    while let Some(c) = next {
+        if let Some(r) = storage::regions::get(conn, c.as_str()).await? {
+            if let Some(p) = r.centroid {
+                return Ok(p);
+            }
+        }
+        next = c.parent();
+    }
+    Err(LifecycleError::Inconsistent(format!(
+        "region {code} and its parents have no centroid"
+    )))
+}
+
+/// "民乐县 六坝镇 六坝村": the names from county down to the region.
+pub async fn region_label(conn: &mut Conn, code: &RegionCode) -> Result<String, StorageError> {
+    let mut codes = vec![code.clone()];
+    let mut c = code.clone();
+    while let Some(p) = c.parent() {
+        if p.level() == RegionLevel::City || p.level() == RegionLevel::Province {
+            break;
+        }
+        codes.push(p.clone());
+        c = p;
+    }
+    let mut names = vec![];
+    for c in codes.iter().rev() {
+        if let Some(r) = storage::regions::get(conn, c.as_str()).await? {
+            names.push(r.name);
+        }
+    }
+    Ok(names.join(" "))
+}

@@ -1,0 +1,127 @@
+//! Dialogue state per chat (JSON, versioned for optimistic concurrency) and
+//! per-user flood counters.
+
+use super::{Conn, StorageError};
+use sqlx::Row;
+
+/// A chat's stored dialogue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDialogue {
+    /// The state as JSON text.
+    pub state: String,
+    /// Bumped by every save; a save names the version it read.
+    pub version: i64,
+}
+
+/// The stored dialogue of a chat.
+pub async fn load(conn: &mut Conn, chat_id: i64) -> Result<Option<StoredDialogue>, StorageError> {
+    let row = sqlx::query("SELECT state, version FROM conversations WHERE chat_id = $1")
+        .bind(chat_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(r) => Some(StoredDialogue {
+            state: r.try_get("state")?,
+            version: r.try_get("version")?,
+        }),
+        None => None,
+    })
+}
+
+/// Saves a chat's dialogue. `read_version` is the version [`load`] returned
+/// (`None` when there was no row); when someone else saved in between, the
+/// save is refused with [`StorageError::Stale`] and the caller's transaction
+/// must roll back and retry. Returns the new version.
+pub async fn save(
+    conn: &mut Conn,
+    chat_id: i64,
+    state: &str,
+    read_version: Option<i64>,
+    now: i64,
+) -> Result<i64, StorageError> {
+    let stale = || StorageError::Stale(format!("conversation {chat_id}"));
+    match read_version {
+        Some(v) => {
+            let done = sqlx::query(
+                "UPDATE conversations SET state = $1, version = version + 1, updated_at = $2
+                 WHERE chat_id = $3 AND version = $4",
+            )
+            .bind(state)
+            .bind(now)
+            .bind(chat_id)
+            .bind(v)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 1 {
+                Ok(v + 1)
+            } else {
+                Err(stale())
+            }
+        }
+        None => {
+            let done = sqlx::query(
+                "INSERT INTO conversations (chat_id, state, version, updated_at)
+                 VALUES ($1, $2, 1, $3) ON CONFLICT (chat_id) DO NOTHING",
+            )
+            .bind(chat_id)
+            .bind(state)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 1 {
+                Ok(1)
+            } else {
+                Err(stale())
+            }
+        }
+    }
+}
+
+/// What a flood counter says after counting one more event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FloodCount {
+    /// Events in the current window, this one included.
+    pub hits: i64,
+    /// Whether the throttle notice was already sent in this window.
+    pub notified: bool,
+}
+
+/// Counts one event of `user_id` in a fixed window of `window_ms` and
+/// returns the count so far. One statement, so concurrent instances count
+/// correctly.
+pub async fn flood_hit(
+    conn: &mut Conn,
+    user_id: i64,
+    now: i64,
+    window_ms: i64,
+) -> Result<FloodCount, StorageError> {
+    let row = sqlx::query(
+        "INSERT INTO flood_counters (user_id, window_start, hits, notified) VALUES ($1, $2, 1, 0)
+         ON CONFLICT (user_id) DO UPDATE SET
+           hits = CASE WHEN excluded.window_start - flood_counters.window_start >= $3
+                       THEN 1 ELSE flood_counters.hits + 1 END,
+           notified = CASE WHEN excluded.window_start - flood_counters.window_start >= $3
+                       THEN 0 ELSE flood_counters.notified END,
+           window_start = CASE WHEN excluded.window_start - flood_counters.window_start >= $3
+                       THEN excluded.window_start ELSE flood_counters.window_start END
+         RETURNING hits, notified",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(window_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(FloodCount {
+        hits: row.try_get("hits")?,
+        notified: row.try_get::<i64, _>("notified")? != 0,
+    })
+}
+
+/// Notes that the throttle notice went out in the current window.
+pub async fn flood_mark_notified(conn: &mut Conn, user_id: i64) -> Result<(), StorageError> {
+    sqlx::query("UPDATE flood_counters SET notified = 1 WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
