@@ -12,3 +12,4 @@ route-skip-inactive = inactive
 route-skip-full = no free capacity
 route-skip-declined = declined this case before
 route-skip-no-candidate = no committee fits
+route-skipped-more = …and { $count } more passed over for the same reasons.

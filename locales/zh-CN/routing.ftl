@@ -12,3 +12,4 @@ route-skip-inactive = 已停用
 route-skip-full = 案件已满
 route-skip-declined = 曾退回此案
 route-skip-no-candidate = 没有符合条件的调委会
+route-skipped-more = 另有 { $count } 个调委会因同样原因被跳过。

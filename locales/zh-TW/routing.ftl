@@ -12,3 +12,4 @@ route-skip-inactive = 已停用
 route-skip-full = 案件已滿
 route-skip-declined = 曾退回此案
 route-skip-no-candidate = 沒有符合條件的調委會
+route-skipped-more = 另有 { $count } 個調委會因同樣原因被跳過。

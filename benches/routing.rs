@@ -1,0 +1,2 @@
+//! Routing benchmark (placeholder while the core is written).
+fn main() {}
