@@ -249,3 +249,21 @@ async fn load_index(conn: &mut Conn) -> Result<RoutingIndex, RoutingError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Handlers run on a multi-threaded runtime (axum, the update loop):
+    /// the router must be shareable and its futures must be `Send`. This
+    /// only has to compile.
+    #[allow(dead_code)]
+    fn router_is_shareable_and_its_futures_are_send(r: &Router, conn: &mut Conn, f: &CaseFacts) {
+        fn shareable<T: Clone + Send + Sync + 'static>(_: &T) {}
+        fn send<T: Send>(_: &T) {}
+        shareable(r);
+        send(&r.decide(conn, f, &[]));
+        send(&r.escalate(conn, f, 1, &[]));
+        send(&r.refresh_if_stale(conn));
+    }
+}
