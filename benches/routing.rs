@@ -90,12 +90,24 @@ fn committees(rng: &mut StdRng) -> (Vec<Committee>, Vec<County>) {
                 lat: lat0 + dlat / 2.0,
                 lon: lon0 + dlon / 2.0,
             };
-            push(&mut out, CommitteeKind::County, vec![], code.clone(), centre);
+            push(
+                &mut out,
+                CommitteeKind::County,
+                vec![],
+                code.clone(),
+                centre,
+            );
             push(&mut out, CommitteeKind::Court, vec![], code.clone(), centre);
             let mut industry_ids = Vec::new();
             for s in INDUSTRY {
                 let p = point_in(rng, cell);
-                industry_ids.push(push(&mut out, CommitteeKind::Industry, vec![s], code.clone(), p));
+                industry_ids.push(push(
+                    &mut out,
+                    CommitteeKind::Industry,
+                    vec![s],
+                    code.clone(),
+                    p,
+                ));
             }
             for t in 0..TOWNSHIPS_PER_COUNTY {
                 let p = point_in(rng, cell);
@@ -174,19 +186,34 @@ fn rules(rng: &mut StdRng, counties: &[County]) -> Vec<Rule> {
             },
             nearest(CommitteeKind::County, None, None),
         ),
-        (cats(Category::Labor), nearest(CommitteeKind::Industry, Some(Category::Labor), None)),
-        (cats(Category::Medical), nearest(CommitteeKind::Industry, Some(Category::Medical), None)),
-        (cats(Category::Traffic), nearest(CommitteeKind::Industry, Some(Category::Traffic), None)),
+        (
+            cats(Category::Labor),
+            nearest(CommitteeKind::Industry, Some(Category::Labor), None),
+        ),
+        (
+            cats(Category::Medical),
+            nearest(CommitteeKind::Industry, Some(Category::Medical), None),
+        ),
+        (
+            cats(Category::Traffic),
+            nearest(CommitteeKind::Industry, Some(Category::Traffic), None),
+        ),
         (
             cats(Category::PropertyMgmt),
             nearest(CommitteeKind::Industry, Some(Category::PropertyMgmt), None),
         ),
-        (cats(Category::Family), nearest(CommitteeKind::Industry, Some(Category::Family), None)),
+        (
+            cats(Category::Family),
+            nearest(CommitteeKind::Industry, Some(Category::Family), None),
+        ),
         (
             cats(Category::Consumer),
             nearest(CommitteeKind::Industry, Some(Category::Consumer), None),
         ),
-        (cats(Category::Expropriation), nearest(CommitteeKind::County, None, None)),
+        (
+            cats(Category::Expropriation),
+            nearest(CommitteeKind::County, None, None),
+        ),
         (
             RuleConditions {
                 min_parties: Some(5),
@@ -237,7 +264,11 @@ fn cases(rng: &mut StdRng, counties: &[County], n: usize) -> Vec<CaseFacts> {
                     200 + v
                 ))
                 .expect("synthetic case region"),
-                party_count: if rng.gen_bool(0.1) { 6 } else { rng.gen_range(1..4) },
+                party_count: if rng.gen_bool(0.1) {
+                    6
+                } else {
+                    rng.gen_range(1..4)
+                },
                 at_risk: rng.gen_bool(0.02),
             }
         })
@@ -347,9 +378,10 @@ fn routing(c: &mut Criterion) {
     g.bench_function("escalate_from_village", |b| {
         b.iter(|| {
             i = (i + 1) % cases.len();
-            // Committee 9 is a village committee of the first county; the
-            // ladder is walked from the case's own region regardless.
-            index.escalate_sync(black_box(&cases[i]), 9, &[], has_room)
+            // Committee 23 is a village committee (each county's ids run
+            // centre, court, 6 industry, 14 townships, then villages); the
+            // ladder is walked from the case's own region.
+            index.escalate_sync(black_box(&cases[i]), 23, &[], has_room)
         })
     });
     g.finish();

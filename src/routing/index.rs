@@ -24,8 +24,8 @@
 
 use super::explain::{Explanation, Skip, SkipReason, Via};
 use crate::domain::{
-    km_to_chord2, Category, Committee, CommitteeId, CommitteeKind, GeoPoint,
-    RegionCode, Rule, RuleId, RuleTarget,
+    km_to_chord2, Category, Committee, CommitteeId, CommitteeKind, GeoPoint, RegionCode, Rule,
+    RuleId, RuleTarget,
 };
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
@@ -313,11 +313,7 @@ impl RoutingIndex {
         // add about a tenth on top.
         let node = std::mem::size_of::<rstar::RTreeNode<Entry>>();
         let trees: usize = self.trees.values().map(|t| t.size() * node * 11 / 10).sum();
-        let regions: usize = self
-            .by_region
-            .values()
-            .map(|v| v.capacity() * 4 + 48)
-            .sum();
+        let regions: usize = self.by_region.values().map(|v| v.capacity() * 4 + 48).sum();
         let spheres = self.county_spheres.len() * 64;
         slots + names + trees + regions + spheres
     }

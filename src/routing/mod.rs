@@ -60,7 +60,6 @@ pub enum RoutingError {
     Storage(#[from] StorageError),
 }
 
-
 /// The router: the current [`RoutingIndex`] snapshot, swapped whole when the
 /// routing version in the database moves (any instance's change to
 /// committees or rules bumps it in the same transaction). Decisions hold an

@@ -110,11 +110,7 @@ pub fn validate_rule(
         accept_hours: fields.accept_hours,
         resolve_days: fields.resolve_days,
     };
-    let mut table: Vec<Rule> = rules
-        .iter()
-        .filter(|r| Some(r.id) != id)
-        .cloned()
-        .collect();
+    let mut table: Vec<Rule> = rules.iter().filter(|r| Some(r.id) != id).cloned().collect();
     table.push(candidate);
     let warnings = rule_table_warnings(&table, committees)
         .into_iter()
@@ -204,10 +200,9 @@ fn is_unlimited_nearest(t: &RuleTarget) -> bool {
 /// target `earlier` could choose for the same case.
 fn candidates_include(earlier: &RuleTarget, later: &RuleTarget, committees: &[Committee]) -> bool {
     match (earlier, later) {
-        (
-            RuleTarget::Committee { committee_id: a },
-            RuleTarget::Committee { committee_id: b },
-        ) => a == b,
+        (RuleTarget::Committee { committee_id: a }, RuleTarget::Committee { committee_id: b }) => {
+            a == b
+        }
         (RuleTarget::Committee { .. }, RuleTarget::Nearest { .. }) => false,
         (
             RuleTarget::Nearest {
@@ -254,7 +249,12 @@ mod tests {
     use super::*;
     use crate::domain::{CommitteeKind, GeoPoint, RegionCode, RuleConditions};
 
-    fn committee(id: i64, kind: CommitteeKind, specialties: Vec<Category>, active: bool) -> Committee {
+    fn committee(
+        id: i64,
+        kind: CommitteeKind,
+        specialties: Vec<Category>,
+        active: bool,
+    ) -> Committee {
         Committee {
             id,
             code: format!("C{id}"),
@@ -262,7 +262,10 @@ mod tests {
             kind,
             specialties,
             region_code: RegionCode::parse("620722").unwrap(),
-            location: GeoPoint { lat: 38.4, lon: 100.8 },
+            location: GeoPoint {
+                lat: 38.4,
+                lon: 100.8,
+            },
             address: String::new(),
             phone: String::new(),
             capacity: 10,
@@ -410,7 +413,12 @@ mod tests {
     fn a_rule_behind_a_catch_all_of_another_kind_is_only_shadowed() {
         let cs = committees();
         let table = vec![
-            rule(1, 10, RuleConditions::default(), nearest(CommitteeKind::Village, None)),
+            rule(
+                1,
+                10,
+                RuleConditions::default(),
+                nearest(CommitteeKind::Village, None),
+            ),
             rule(
                 2,
                 20,
@@ -442,12 +450,25 @@ mod tests {
                 nearest(CommitteeKind::Village, None),
             ),
             // A distance limit can leave a case with no candidate.
-            rule(2, 20, RuleConditions::default(), nearest(CommitteeKind::Village, Some(15.0))),
-            rule(3, 30, RuleConditions::default(), nearest(CommitteeKind::Industry, Some(50.0))),
+            rule(
+                2,
+                20,
+                RuleConditions::default(),
+                nearest(CommitteeKind::Village, Some(15.0)),
+            ),
+            rule(
+                3,
+                30,
+                RuleConditions::default(),
+                nearest(CommitteeKind::Industry, Some(50.0)),
+            ),
         ];
         assert_eq!(rule_table_warnings(&table, &cs), vec![]);
         // Putting a new broad rule first warns about the rules it now hides.
-        let f = fields(RuleConditions::default(), nearest(CommitteeKind::Village, None));
+        let f = fields(
+            RuleConditions::default(),
+            nearest(CommitteeKind::Village, None),
+        );
         let mut first = f.clone();
         first.priority = 5;
         let w = validate_rule(&first, None, &table, &cs).unwrap();
@@ -497,7 +518,12 @@ mod tests {
                 },
                 nearest(CommitteeKind::Township, None),
             ),
-            rule(4, 100, RuleConditions::default(), nearest(CommitteeKind::Village, Some(15.0))),
+            rule(
+                4,
+                100,
+                RuleConditions::default(),
+                nearest(CommitteeKind::Village, Some(15.0)),
+            ),
         ];
         assert_eq!(rule_table_warnings(&table, &cs), vec![]);
     }

@@ -79,7 +79,10 @@ async fn a_six_party_land_dispute_goes_to_the_township(db: &TestDb) {
         matches!(d.explanation.via, Via::Rule { ref rule_name, .. } if rule_name.contains("乡镇"))
     );
     let zh = d.explanation.render(Lang::ZhCn);
-    assert!(zh.contains("六坝镇人民调解委员会") && zh.contains("公里"), "{zh}");
+    assert!(
+        zh.contains("六坝镇人民调解委员会") && zh.contains("公里"),
+        "{zh}"
+    );
     let tw = d.explanation.render(Lang::ZhTw);
     assert!(tw.contains("按規則"), "{tw}");
 }
@@ -119,7 +122,9 @@ async fn a_disabled_rule_never_fires(db: &TestDb) {
     let mut f = RuleFields::of(&labour);
     f.enabled = false;
     let mut c = db.storage.acquire().await.unwrap();
-    storage::rules::update(&mut c, labour.id, &f, 2).await.unwrap();
+    storage::rules::update(&mut c, labour.id, &f, 2)
+        .await
+        .unwrap();
 
     let d = router
         .decide(&mut c, &liuba(Category::Labor, 1), &[])
@@ -127,7 +132,11 @@ async fn a_disabled_rule_never_fires(db: &TestDb) {
         .unwrap();
     assert_ne!(d.rule_id, Some(labour.id));
     assert_ne!(d.committee.unwrap().code, "620722-LABOR");
-    assert!(d.explanation.skipped.iter().all(|s| s.rule_id != Some(labour.id)));
+    assert!(d
+        .explanation
+        .skipped
+        .iter()
+        .all(|s| s.rule_id != Some(labour.id)));
     assert!(!d.explanation.render(Lang::ZhCn).contains("劳动人事争议"));
 }
 
@@ -157,7 +166,9 @@ async fn a_committee_holding_as_many_open_cases_as_its_capacity_is_skipped_with_
         .unwrap();
     let mut f = committee_fields(&labour);
     f.capacity = 2;
-    storage::committees::update(&mut c, labour.id, &f, 2).await.unwrap();
+    storage::committees::update(&mut c, labour.id, &f, 2)
+        .await
+        .unwrap();
     // Finished and pending cases do not count against capacity; assigned,
     // accepted and scheduled ones do.
     put_case(db, 1, labour.id, "resolved").await;
@@ -175,10 +186,18 @@ async fn a_committee_holding_as_many_open_cases_as_its_capacity_is_skipped_with_
         .await
         .unwrap();
     assert_ne!(d.committee.unwrap().code, "620722-LABOR");
-    assert!(d.explanation.skipped.iter().any(|s| s.committee_id == Some(labour.id)
-        && s.reason == SkipReason::Full));
+    assert!(d
+        .explanation
+        .skipped
+        .iter()
+        .any(|s| s.committee_id == Some(labour.id) && s.reason == SkipReason::Full));
     let zh = d.explanation.render(Lang::ZhCn);
-    assert!(zh.contains("跳过") && zh.contains("民乐县劳动人事争议人民调解委员会") && zh.contains("案件已满"), "{zh}");
+    assert!(
+        zh.contains("跳过")
+            && zh.contains("民乐县劳动人事争议人民调解委员会")
+            && zh.contains("案件已满"),
+        "{zh}"
+    );
     let en = d.explanation.render(Lang::En);
     assert!(en.contains("no free capacity"), "{en}");
 }
@@ -226,7 +245,9 @@ async fn an_inactive_named_committee_is_skipped_with_the_reason(db: &TestDb) {
     assert_eq!(d.rule_id, Some(rule_id));
     assert_eq!(d.accept_hours, Some(12));
 
-    storage::committees::set_active(&mut c, labour, false, 3).await.unwrap();
+    storage::committees::set_active(&mut c, labour, false, 3)
+        .await
+        .unwrap();
     let d = router
         .decide(&mut c, &liuba(Category::Labor, 1), &[])
         .await
@@ -302,7 +323,10 @@ async fn a_declined_committee_is_passed_over_for_the_next_nearest_of_the_same_ki
     assert_eq!(second.rule_id, first.rule_id);
     assert!(second.distance_km.unwrap() >= first.distance_km.unwrap());
     let zh = second.explanation.render(Lang::ZhCn);
-    assert!(zh.contains(&first_c.name) && zh.contains("曾退回此案"), "{zh}");
+    assert!(
+        zh.contains(&first_c.name) && zh.contains("曾退回此案"),
+        "{zh}"
+    );
 
     let third = router
         .decide(&mut c, &facts, &[first_c.id, second_c.id])
@@ -313,9 +337,7 @@ async fn a_declined_committee_is_passed_over_for_the_next_nearest_of_the_same_ki
     assert!(third.distance_km.unwrap() >= second.distance_km.unwrap());
 }
 
-async fn escalation_climbs_from_village_to_the_case_township_then_the_county_centre(
-    db: &TestDb,
-) {
+async fn escalation_climbs_from_village_to_the_case_township_then_the_county_centre(db: &TestDb) {
     let router = demo_router(db).await;
     let mut c = db.storage.acquire().await.unwrap();
     let facts = liuba(Category::Neighbor, 2);
@@ -454,7 +476,10 @@ mod properties {
             (1i64..45).prop_map(|committee_id| RuleTarget::Committee { committee_id }),
             (
                 0usize..5,
-                prop::option::of(prop::sample::select(vec![Category::Labor, Category::Family])),
+                prop::option::of(prop::sample::select(vec![
+                    Category::Labor,
+                    Category::Family
+                ])),
                 prop::option::of(2.0f64..80.0),
                 any::<bool>()
             )
@@ -486,23 +511,25 @@ mod properties {
         .prop_map(|v| {
             v.into_iter()
                 .enumerate()
-                .map(|(i, (priority, enabled, categories, prefix, min_parties, at_risk, target))| {
-                    Rule {
-                        id: i as i64 + 1,
-                        priority,
-                        name: format!("规则{i}"),
-                        enabled,
-                        conditions: RuleConditions {
-                            categories,
-                            region_prefix: prefix.map(|(c, d, n)| region(c, d, n)),
-                            min_parties,
-                            at_risk,
-                        },
-                        target,
-                        accept_hours: None,
-                        resolve_days: None,
-                    }
-                })
+                .map(
+                    |(i, (priority, enabled, categories, prefix, min_parties, at_risk, target))| {
+                        Rule {
+                            id: i as i64 + 1,
+                            priority,
+                            name: format!("规则{i}"),
+                            enabled,
+                            conditions: RuleConditions {
+                                categories,
+                                region_prefix: prefix.map(|(c, d, n)| region(c, d, n)),
+                                min_parties,
+                                at_risk,
+                            },
+                            target,
+                            accept_hours: None,
+                            resolve_days: None,
+                        }
+                    },
+                )
                 .collect()
         })
     }
@@ -517,13 +544,15 @@ mod properties {
             1i64..8,
             any::<bool>(),
         )
-            .prop_map(|(category, point, c, d, n, party_count, at_risk)| CaseFacts {
-                category,
-                point,
-                region_code: RegionCode::parse(&region(c, d, n)).unwrap(),
-                party_count,
-                at_risk,
-            })
+            .prop_map(
+                |(category, point, c, d, n, party_count, at_risk)| CaseFacts {
+                    category,
+                    point,
+                    region_code: RegionCode::parse(&region(c, d, n)).unwrap(),
+                    party_count,
+                    at_risk,
+                },
+            )
     }
 
     fn county(code: &RegionCode) -> &str {
