@@ -6,6 +6,17 @@
 //! takes it, then the county centre; with no committee at all the case waits
 //! in the unrouted queue. Every decision carries an [`Explanation`] that is
 //! stored with the case event and shown by the admin dry-run.
+//!
+//! - [`index`]: the in-memory core ([`RoutingIndex`]): R-trees over
+//!   unit-sphere vectors, rule evaluation and the escalation ladder, with
+//!   capacity asked of a [`CapacityProbe`]. No database; benchmarks and
+//!   property tests use it directly.
+//! - [`Router`] (here): the core plus the database: it reloads the snapshot
+//!   when the routing version moves and answers capacity by counting open
+//!   cases.
+//! - [`validate`]: rule validation and unreachable-rule warnings for the
+//!   admin API.
+//! - [`explain`]: the structured explanation and its rendering per language.
 
 pub mod explain;
 pub mod index;

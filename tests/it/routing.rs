@@ -4,7 +4,9 @@ use crate::on_both_backends;
 use crate::support::TestDb;
 use jiefen::domain::{Category, CommitteeKind, GeoPoint, RegionCode, RuleConditions, RuleTarget};
 use jiefen::i18n::Lang;
-use jiefen::routing::{CaseFacts, Router, SkipReason, Via};
+use jiefen::routing::{
+    rule_table_warnings, validate_rule, CaseFacts, Router, SkipReason, Via, WarningKind,
+};
 use jiefen::storage::committees::CommitteeFields;
 use jiefen::storage::rules::RuleFields;
 use jiefen::storage::{self, Storage, StorageOptions};
@@ -95,6 +97,7 @@ on_both_backends!(
     with_no_committee_at_all_the_case_waits_unrouted,
     a_declined_committee_is_passed_over_for_the_next_nearest_of_the_same_kind,
     escalation_climbs_from_village_to_the_case_township_then_the_county_centre,
+    the_demo_rules_validate_and_a_rule_hidden_behind_them_is_reported,
 );
 
 async fn committee_id(db: &TestDb, code: &str) -> i64 {
@@ -384,6 +387,57 @@ async fn escalation_climbs_from_village_to_the_case_township_then_the_county_cen
             .unwrap(),
         None
     );
+}
+
+async fn the_demo_rules_validate_and_a_rule_hidden_behind_them_is_reported(db: &TestDb) {
+    demo_router(db).await;
+    let mut c = db.storage.acquire().await.unwrap();
+    let rules = storage::rules::list(&mut c).await.unwrap();
+    let committees = storage::committees::list_all(&mut c).await.unwrap();
+    assert_eq!(rule_table_warnings(&rules, &committees), vec![]);
+    for r in &rules {
+        let w = validate_rule(&RuleFields::of(r), Some(r.id), &rules, &committees).unwrap();
+        assert_eq!(w, vec![], "{}", r.name);
+    }
+
+    // Labour disputes to the nearest industry labour committee within
+    // 30 km: the demo's labour rule (no limit) comes first and takes them all.
+    let hidden = RuleFields {
+        priority: 25,
+        name: "劳动争议 → 30 公里内劳动调委会".into(),
+        enabled: true,
+        conditions: RuleConditions {
+            categories: vec![Category::Labor],
+            region_prefix: Some("620722".into()),
+            ..Default::default()
+        },
+        target: RuleTarget::Nearest {
+            kind: CommitteeKind::Industry,
+            specialty: Some(Category::Labor),
+            max_distance_km: Some(30.0),
+            within_county: true,
+        },
+        accept_hours: None,
+        resolve_days: None,
+    };
+    let w = validate_rule(&hidden, None, &rules, &committees).unwrap();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].kind, WarningKind::Unreachable);
+    assert!(w[0].earlier_rule_name.contains("劳动"));
+
+    // A named committee that is inactive is refused, naming the field.
+    let labour = committee_id(db, "620722-LABOR").await;
+    storage::committees::set_active(&mut c, labour, false, 2)
+        .await
+        .unwrap();
+    let committees = storage::committees::list_all(&mut c).await.unwrap();
+    let mut named = hidden.clone();
+    named.target = RuleTarget::Committee {
+        committee_id: labour,
+    };
+    let e = validate_rule(&named, None, &rules, &committees).unwrap_err();
+    assert_eq!(e.field, "target.committee");
+    assert!(e.message.contains("inactive"), "{}", e.message);
 }
 
 // ---------------------------------------------------------------------------
