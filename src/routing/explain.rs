@@ -1,7 +1,7 @@
 //! Explanations of routing decisions: structured (stored as JSON with the
 //! case event, returned by the admin dry-run) and rendered in each language.
 
-use crate::domain::{Committee, CommitteeId, CommitteeKind, GeoPoint, Rule, RuleId};
+use crate::domain::{CommitteeId, CommitteeKind, Rule, RuleId};
 use crate::i18n::{t, Lang};
 use serde::{Deserialize, Serialize};
 
@@ -59,22 +59,22 @@ pub struct Skip {
 }
 
 impl Skip {
-    pub(crate) fn rule(rule: &Rule, reason: SkipReason, c: Option<&Committee>) -> Self {
+    pub(crate) fn rule(rule: &Rule, reason: SkipReason, c: Option<(CommitteeId, &str)>) -> Self {
         Self {
             rule_id: Some(rule.id),
             rule_name: Some(rule.name.clone()),
-            committee_id: c.map(|c| c.id),
-            committee_name: c.map(|c| c.name.clone()),
+            committee_id: c.map(|c| c.0),
+            committee_name: c.map(|c| c.1.to_owned()),
             reason,
         }
     }
 
-    pub(crate) fn committee(c: &Committee, reason: SkipReason) -> Self {
+    pub(crate) fn committee(c: (CommitteeId, &str), reason: SkipReason) -> Self {
         Self {
             rule_id: None,
             rule_name: None,
-            committee_id: Some(c.id),
-            committee_name: Some(c.name.clone()),
+            committee_id: Some(c.0),
+            committee_name: Some(c.1.to_owned()),
             reason,
         }
     }
@@ -91,23 +91,27 @@ pub struct Explanation {
     pub committee_name: Option<String>,
     /// Distance from the case, km, rounded to 0.1.
     pub distance_km: Option<f64>,
-    /// What was passed over first, in order.
+    /// What was passed over first, in order (at most the first 20).
     pub skipped: Vec<Skip>,
+    /// How many more were passed over than `skipped` lists.
+    #[serde(default)]
+    pub skipped_more: u32,
 }
 
 impl Explanation {
     pub(crate) fn new(
         via: Via,
-        c: Option<&Committee>,
-        point: GeoPoint,
-        skipped: Vec<Skip>,
+        c: Option<(CommitteeId, &str)>,
+        distance_km: Option<f64>,
+        (skipped, skipped_more): (Vec<Skip>, u32),
     ) -> Self {
         Self {
             via,
-            committee_id: c.map(|c| c.id),
-            committee_name: c.map(|c| c.name.clone()),
-            distance_km: c.map(|c| (c.location.distance_km(&point) * 10.0).round() / 10.0),
+            committee_id: c.map(|c| c.0),
+            committee_name: c.map(|c| c.1.to_owned()),
+            distance_km: distance_km.map(|d| (d * 10.0).round() / 10.0),
             skipped,
+            skipped_more,
         }
     }
 
@@ -173,6 +177,14 @@ impl Explanation {
             };
             out.push('\n');
             out.push_str(&line);
+        }
+        if self.skipped_more > 0 {
+            out.push('\n');
+            out.push_str(&t(
+                lang,
+                "route-skipped-more",
+                &[("count", i64::from(self.skipped_more).into())],
+            ));
         }
         out
     }

@@ -6,17 +6,29 @@
 //! takes it, then the county centre; with no committee at all the case waits
 //! in the unrouted queue. Every decision carries an [`Explanation`] that is
 //! stored with the case event and shown by the admin dry-run.
+//!
+//! - [`index`]: the in-memory core ([`RoutingIndex`]): R-trees over
+//!   unit-sphere vectors, rule evaluation and the escalation ladder, with
+//!   capacity asked of a [`CapacityProbe`]. No database; benchmarks and
+//!   property tests use it directly.
+//! - [`Router`] (here): the core plus the database: it reloads the snapshot
+//!   when the routing version moves and answers capacity by counting open
+//!   cases.
+//! - [`validate`]: rule validation and unreachable-rule warnings for the
+//!   admin API.
+//! - [`explain`]: the structured explanation and its rendering per language.
 
 pub mod explain;
+pub mod index;
+pub mod validate;
 
 pub use explain::{Explanation, Skip, SkipReason, Via};
+pub use index::{CapacityProbe, Choice, FnProbe, RoutingIndex};
+pub use validate::{rule_table_warnings, validate_rule, RuleWarning, WarningKind};
 
-use crate::domain::{
-    Category, Committee, CommitteeId, CommitteeKind, GeoPoint, RegionCode, Rule, RuleId, RuleTarget,
-};
+use crate::domain::{Category, Committee, CommitteeId, GeoPoint, RegionCode, Rule, RuleId};
 use crate::storage::{self, Conn, Storage, StorageError};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 /// What routing needs to know about a case.
@@ -59,53 +71,100 @@ pub enum RoutingError {
     Storage(#[from] StorageError),
 }
 
-/// Committees and rules as one consistent picture.
-#[derive(Debug, Default)]
-struct Snapshot {
-    version: i64,
-    committees: Vec<Committee>,
-    rules: Vec<Rule>,
-}
-
-/// The router: a snapshot of committees and rules, reloaded when another
-/// instance (or this one) changed them.
+/// The router: the current [`RoutingIndex`] snapshot, swapped whole when the
+/// routing version in the database moves (any instance's change to
+/// committees or rules bumps it in the same transaction). Decisions hold an
+/// `Arc` of the snapshot they started with, so none ever sees a half-built
+/// or half-updated index. Cloning is cheap and clones share the snapshot.
 #[derive(Debug, Clone)]
 pub struct Router {
-    snapshot: Arc<RwLock<Arc<Snapshot>>>,
+    current: Arc<RwLock<Arc<RoutingIndex>>>,
+    /// One reload at a time per process: at national scale a reload takes a
+    /// second, and concurrent decisions should wait for it, not repeat it.
+    reloading: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// Capacity from the database: open cases (assigned, accepted, scheduled)
+/// against the committee's capacity. Only candidates actually examined are
+/// counted, nearest first.
+struct DbProbe<'c> {
+    conn: &'c mut Conn,
+}
+
+impl CapacityProbe for DbProbe<'_> {
+    type Error = StorageError;
+    fn has_room(
+        &mut self,
+        id: CommitteeId,
+        capacity: i64,
+    ) -> impl std::future::Future<Output = Result<bool, StorageError>> + Send {
+        let conn = &mut *self.conn;
+        async move {
+            if capacity <= 0 {
+                return Ok(false);
+            }
+            Ok(storage::committees::open_case_count(conn, id).await? < capacity)
+        }
+    }
+}
+
+/// How often a load retries when a change lands while it reads.
+const LOAD_ATTEMPTS: usize = 5;
+
 impl Router {
-    /// Loads committees and rules from storage.
+    /// Loads committees and rules from storage and builds the index.
     pub async fn load(storage: &Storage) -> Result<Self, RoutingError> {
         let mut conn = storage.acquire().await?;
-        let snap = load_snapshot(&mut conn).await?;
-        Ok(Self {
-            snapshot: Arc::new(RwLock::new(Arc::new(snap))),
-        })
+        let index = load_index(&mut conn).await?;
+        Ok(Self::from_index(index))
     }
 
-    fn current(&self) -> Arc<Snapshot> {
-        match self.snapshot.read() {
+    /// A router over an index built elsewhere (tests, benchmarks, tools).
+    pub fn from_index(index: RoutingIndex) -> Self {
+        Self {
+            current: Arc::new(RwLock::new(Arc::new(index))),
+            reloading: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// The snapshot decisions are made on right now.
+    pub fn index(&self) -> Arc<RoutingIndex> {
+        match self.current.read() {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Reloads when the routing version in the database moved.
+    fn install(&self, index: RoutingIndex) {
+        let index = Arc::new(index);
+        match self.current.write() {
+            Ok(mut g) => *g = index,
+            Err(poisoned) => *poisoned.into_inner() = index,
+        }
+    }
+
+    /// Reloads when the routing version in the database moved: one cheap
+    /// `SELECT` when nothing changed.
     pub async fn refresh_if_stale(&self, conn: &mut Conn) -> Result<(), RoutingError> {
         let version = storage::rules::routing_version(conn).await?;
-        if version != self.current().version {
-            let snap = Arc::new(load_snapshot(conn).await?);
-            match self.snapshot.write() {
-                Ok(mut g) => *g = snap,
-                Err(poisoned) => *poisoned.into_inner() = snap,
-            }
+        if version == self.index().version() {
+            return Ok(());
         }
+        let _one_at_a_time = self.reloading.lock().await;
+        // Another task may have reloaded while this one waited.
+        if version == self.index().version() {
+            return Ok(());
+        }
+        let index = load_index(conn).await?;
+        self.install(index);
         Ok(())
     }
 
-    /// Decides where a new case goes. `excluded` committees (those that
-    /// declined it) are never chosen.
+    /// Decides where a case goes (see [`RoutingIndex::decide_with`] for the
+    /// exact order). `excluded` committees (those that declined the case or
+    /// missed its accept deadline) are never chosen: deciding again with the
+    /// first choice excluded gives the next nearest committee of the same
+    /// kind.
     pub async fn decide(
         &self,
         conn: &mut Conn,
@@ -113,101 +172,17 @@ impl Router {
         excluded: &[CommitteeId],
     ) -> Result<Decision, RoutingError> {
         self.refresh_if_stale(conn).await?;
-        let snap = self.current();
-        let excluded: HashSet<CommitteeId> = excluded.iter().copied().collect();
-        let mut skipped = Vec::new();
-        let county = facts.region_code.county();
-
-        for rule in snap.rules.iter().filter(|r| r.enabled) {
-            if !matches(rule, facts) {
-                continue;
-            }
-            let candidates: Vec<&Committee> = match &rule.target {
-                RuleTarget::Committee { committee_id } => {
-                    match snap.committees.iter().find(|c| c.id == *committee_id) {
-                        Some(c) if !c.active => {
-                            skipped.push(Skip::rule(rule, SkipReason::Inactive, Some(c)));
-                            continue;
-                        }
-                        Some(c) if excluded.contains(&c.id) => {
-                            skipped.push(Skip::rule(rule, SkipReason::Declined, Some(c)));
-                            continue;
-                        }
-                        Some(c) => vec![c],
-                        None => {
-                            skipped.push(Skip::rule(rule, SkipReason::NoCandidate, None));
-                            continue;
-                        }
-                    }
-                }
-                RuleTarget::Nearest {
-                    kind,
-                    specialty,
-                    max_distance_km,
-                    within_county,
-                } => nearest(&snap.committees, facts.point, |c| {
-                    c.active
-                        && c.kind == *kind
-                        && !excluded.contains(&c.id)
-                        && specialty.is_none_or(|s| c.specialties.contains(&s))
-                        && (!within_county || c.region_code.county() == county)
-                        && max_distance_km.is_none_or(|m| c.location.distance_km(&facts.point) <= m)
-                }),
-            };
-            if candidates.is_empty() {
-                skipped.push(Skip::rule(rule, SkipReason::NoCandidate, None));
-                continue;
-            }
-            match first_with_capacity(conn, &candidates, &mut skipped, Some(rule)).await? {
-                Some(c) => {
-                    return Ok(Decision {
-                        distance_km: Some(c.location.distance_km(&facts.point)),
-                        rule_id: Some(rule.id),
-                        accept_hours: rule.accept_hours,
-                        resolve_days: rule.resolve_days,
-                        explanation: Explanation::new(
-                            Via::Rule {
-                                rule_id: rule.id,
-                                rule_name: rule.name.clone(),
-                            },
-                            Some(c),
-                            facts.point,
-                            skipped,
-                        ),
-                        committee: Some(c.clone()),
-                    })
-                }
-                None => continue,
-            }
-        }
-
-        // No rule placed it: the nearest active committee in the county.
-        let in_county = nearest(&snap.committees, facts.point, |c| {
-            c.active && !excluded.contains(&c.id) && c.region_code.county() == county
-        });
-        if let Some(c) = first_with_capacity(conn, &in_county, &mut skipped, None).await? {
-            return Ok(fallback(Via::NearestInCounty, c, facts, skipped));
-        }
-        // Then a county centre: the case's own, else the nearest one.
-        let centres = nearest(&snap.committees, facts.point, |c| {
-            c.active && !excluded.contains(&c.id) && c.kind == CommitteeKind::County
-        });
-        if let Some(c) = first_with_capacity(conn, &centres, &mut skipped, None).await? {
-            return Ok(fallback(Via::CountyCentre, c, facts, skipped));
-        }
-        Ok(Decision {
-            committee: None,
-            rule_id: None,
-            distance_km: None,
-            accept_hours: None,
-            resolve_days: None,
-            explanation: Explanation::new(Via::Unrouted, None, facts.point, skipped),
-        })
+        let index = self.index();
+        let choice = index
+            .decide_with(facts, excluded, &mut DbProbe { conn: &mut *conn })
+            .await?;
+        into_decision(conn, choice).await
     }
 
     /// The next committee up the ladder village → township → county centre
-    /// from `from`, through the case's region hierarchy, skipping committees
-    /// that declined. `None` when the ladder is exhausted.
+    /// from `from`, through the case's region hierarchy (the case's own
+    /// township committee first), skipping committees that declined.
+    /// `None` when the ladder is exhausted.
     pub async fn escalate(
         &self,
         conn: &mut Conn,
@@ -216,70 +191,42 @@ impl Router {
         declined: &[CommitteeId],
     ) -> Result<Option<Decision>, RoutingError> {
         self.refresh_if_stale(conn).await?;
-        let snap = self.current();
-        let declined: HashSet<CommitteeId> = declined.iter().copied().collect();
-        let from_kind = snap
-            .committees
-            .iter()
-            .find(|c| c.id == from)
-            .map(|c| c.kind)
-            .unwrap_or(CommitteeKind::Village);
-        let county = facts.region_code.county();
-        let township = facts.region_code.township();
-        let mut skipped = Vec::new();
-        let mut level = from_kind.next_level();
-        while let Some(kind) = level {
-            let usable = |c: &Committee| {
-                c.active && c.kind == kind && c.id != from && !declined.contains(&c.id)
-            };
-            // Prefer the committee of the case's own township (or county), then
-            // the nearest of that level in the county.
-            let mut candidates: Vec<&Committee> = snap
-                .committees
-                .iter()
-                .filter(|c| {
-                    usable(c)
-                        && match kind {
-                            CommitteeKind::Township => Some(&c.region_code) == township.as_ref(),
-                            _ => c.region_code == county,
-                        }
-                })
-                .collect();
-            let more: Vec<&Committee> = nearest(&snap.committees, facts.point, |c| {
-                usable(c) && c.region_code.county() == county
-            })
-            .into_iter()
-            .filter(|c| !candidates.iter().any(|x| x.id == c.id))
-            .collect();
-            candidates.extend(more);
-            if let Some(c) = first_with_capacity(conn, &candidates, &mut skipped, None).await? {
-                return Ok(Some(fallback(
-                    Via::Escalation { to: kind },
-                    c,
-                    facts,
-                    skipped,
-                )));
-            }
-            level = kind.next_level();
+        let index = self.index();
+        let choice = index
+            .escalate_with(facts, from, declined, &mut DbProbe { conn: &mut *conn })
+            .await?;
+        match choice {
+            Some(c) => Ok(Some(into_decision(conn, c).await?)),
+            None => Ok(None),
         }
-        Ok(None)
     }
 
     /// Every rule in evaluation order, from the current snapshot.
     pub fn rules(&self) -> Vec<Rule> {
-        self.current().rules.clone()
+        self.index().rules().to_vec()
     }
 }
 
-fn fallback(via: Via, c: &Committee, facts: &CaseFacts, skipped: Vec<Skip>) -> Decision {
-    Decision {
-        committee: Some(c.clone()),
-        rule_id: None,
-        distance_km: Some(c.location.distance_km(&facts.point)),
-        accept_hours: None,
-        resolve_days: None,
-        explanation: Explanation::new(via, Some(c), facts.point, skipped),
-    }
+/// Reads the chosen committee's row: the index keeps only what routing
+/// needs, the caller wants the address and phone.
+async fn into_decision(conn: &mut Conn, choice: Choice) -> Result<Decision, RoutingError> {
+    let committee = match choice.committee_id {
+        Some(id) => match storage::committees::get(conn, id).await? {
+            Some(c) => Some(c),
+            // Deleted after the snapshot was taken; the version moved, so the
+            // caller's retry routes on fresh data.
+            None => return Err(StorageError::NotFound(format!("committee {id}")).into()),
+        },
+        None => None,
+    };
+    Ok(Decision {
+        committee,
+        rule_id: choice.rule_id,
+        distance_km: choice.distance_km,
+        accept_hours: choice.accept_hours,
+        resolve_days: choice.resolve_days,
+        explanation: choice.explanation,
+    })
 }
 
 /// Whether a rule's conditions hold for the case.
@@ -293,49 +240,40 @@ pub fn matches(rule: &Rule, facts: &CaseFacts) -> bool {
         && c.at_risk.is_none_or(|r| facts.at_risk == r)
 }
 
-/// Committees passing `keep`, nearest first.
-fn nearest(
-    committees: &[Committee],
-    point: GeoPoint,
-    keep: impl Fn(&Committee) -> bool,
-) -> Vec<&Committee> {
-    let mut v: Vec<(f64, &Committee)> = committees
-        .iter()
-        .filter(|c| keep(c))
-        .map(|c| (c.location.distance_km(&point), c))
-        .collect();
-    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
-    v.into_iter().map(|(_, c)| c).collect()
-}
-
-async fn first_with_capacity<'a>(
-    conn: &mut Conn,
-    candidates: &[&'a Committee],
-    skipped: &mut Vec<Skip>,
-    rule: Option<&Rule>,
-) -> Result<Option<&'a Committee>, RoutingError> {
-    for c in candidates {
-        let open = storage::committees::open_case_count(conn, c.id).await?;
-        if open < c.capacity {
-            return Ok(Some(c));
+/// Reads committees and rules as one consistent picture. The version is read
+/// before and after: every change commits together with a version bump, so
+/// equal versions mean no change landed in between (on PostgreSQL each
+/// statement may see a newer snapshot; this check makes that harmless).
+async fn load_index(conn: &mut Conn) -> Result<RoutingIndex, RoutingError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let version = storage::rules::routing_version(conn).await?;
+        let committees = storage::committees::list_all(conn).await?;
+        let rules = storage::rules::list(conn).await?;
+        let after = storage::rules::routing_version(conn).await?;
+        if after == version || attempt >= LOAD_ATTEMPTS {
+            // After too many races, keep the older label: the next decision
+            // sees the version moved and loads again.
+            return Ok(RoutingIndex::build(version, &committees, rules));
         }
-        skipped.push(match rule {
-            Some(r) => Skip::rule(r, SkipReason::Full, Some(c)),
-            None => Skip::committee(c, SkipReason::Full),
-        });
     }
-    Ok(None)
 }
 
-async fn load_snapshot(conn: &mut Conn) -> Result<Snapshot, RoutingError> {
-    // Version first: a change that lands while we load bumps it again and the
-    // next check reloads, so a half-updated table is never kept for long.
-    let version = storage::rules::routing_version(conn).await?;
-    let committees = storage::committees::list_all(conn).await?;
-    let rules = storage::rules::list(conn).await?;
-    Ok(Snapshot {
-        version,
-        committees,
-        rules,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Handlers run on a multi-threaded runtime (axum, the update loop):
+    /// the router must be shareable and its futures must be `Send`. This
+    /// only has to compile.
+    #[allow(dead_code)]
+    fn router_is_shareable_and_its_futures_are_send(r: &Router, conn: &mut Conn, f: &CaseFacts) {
+        fn shareable<T: Clone + Send + Sync + 'static>(_: &T) {}
+        fn send<T: Send>(_: &T) {}
+        shareable(r);
+        send(&r.decide(conn, f, &[]));
+        send(&r.escalate(conn, f, 1, &[]));
+        send(&r.refresh_if_stale(conn));
+    }
 }
