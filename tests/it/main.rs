@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin;
 mod import;
 mod routing;
 mod storage;
