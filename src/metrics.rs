@@ -60,7 +60,11 @@ impl Default for Metrics {
 }
 
 fn bounded(value: &str, known: &[&'static str]) -> &'static str {
-    known.iter().copied().find(|k| *k == value).unwrap_or("other")
+    known
+        .iter()
+        .copied()
+        .find(|k| *k == value)
+        .unwrap_or("other")
 }
 
 impl Metrics {

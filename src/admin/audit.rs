@@ -73,7 +73,10 @@ async fn list_audit(
     caller.require_admin()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request(Some("limit"), "limit must be 1 to 500"));
+        return Err(ApiError::bad_request(
+            Some("limit"),
+            "limit must be 1 to 500",
+        ));
     }
     let before = q
         .cursor

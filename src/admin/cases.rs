@@ -376,11 +376,10 @@ async fn list_cases(
         .as_deref()
         .map(|s| parse_instant(s, "from", tz, false))
         .transpose()?;
-    let to = q
-        .to
-        .as_deref()
-        .map(|s| parse_instant(s, "to", tz, true))
-        .transpose()?;
+    let to =
+        q.to.as_deref()
+            .map(|s| parse_instant(s, "to", tz, true))
+            .transpose()?;
     let before_id = q
         .cursor
         .as_deref()
@@ -429,7 +428,7 @@ async fn list_cases(
 /// One case with its timeline and attachments. Audited as a read of
 /// personal data; masked for viewers.
 #[utoipa::path(get, path = "/api/v1/cases/{case_number}", tag = "cases",
-    params(("case_number" = String, Path, description = "Case number, e.g. 620722-2026-000123")),
+    params(("case_number" = String, Path, description = "Case number", example = "620722-2026-000123")),
     responses(
         (status = 200, description = "The case", body = CaseDetail),
         (status = 401, description = "No valid token", body = ErrorBody),
@@ -462,7 +461,7 @@ async fn get_case(
 /// fresh accept deadline. Allowed from unrouted, assigned, accepted,
 /// scheduled and failed. Admins and operators.
 #[utoipa::path(post, path = "/api/v1/cases/{case_number}/reassign", tag = "cases", request_body = ReassignIn,
-    params(("case_number" = String, Path, description = "Case number")),
+    params(("case_number" = String, Path, description = "Case number", example = "620722-2026-000123")),
     responses(
         (status = 200, description = "The case after the change", body = CaseDetail),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -542,7 +541,7 @@ async fn reassign_case(
 /// centre), skipping committees that declined it; the routing explanation
 /// is kept in the timeline. Admins and operators.
 #[utoipa::path(post, path = "/api/v1/cases/{case_number}/escalate", tag = "cases", request_body = EscalateIn,
-    params(("case_number" = String, Path, description = "Case number")),
+    params(("case_number" = String, Path, description = "Case number", example = "620722-2026-000123")),
     responses(
         (status = 200, description = "The case after the change", body = CaseDetail),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -645,7 +644,7 @@ async fn escalate_case(
 /// Closes the case with a reason. Allowed from unrouted, assigned,
 /// accepted, scheduled, resolved and failed. Admins and operators.
 #[utoipa::path(post, path = "/api/v1/cases/{case_number}/close", tag = "cases", request_body = CloseIn,
-    params(("case_number" = String, Path, description = "Case number")),
+    params(("case_number" = String, Path, description = "Case number", example = "620722-2026-000123")),
     responses(
         (status = 200, description = "The case after the change", body = CaseDetail),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -680,7 +679,9 @@ async fn close_case(
     let c = load(&mut tx, &number).await?;
     let from = status_of(&c)?;
     if !from.can_become(CaseStatus::Closed) {
-        return Err(ApiError::Conflict(format!("a {from} case cannot be closed")));
+        return Err(ApiError::Conflict(format!(
+            "a {from} case cannot be closed"
+        )));
     }
     let outcome = outcome.unwrap_or(match from {
         CaseStatus::Resolved => "agreement",

@@ -342,8 +342,8 @@ async fn update_committee(
     Ok(axum::Json(c.into()))
 }
 
-/// Deletes a committee, or deactivates it when cases, mediators or rules
-/// refer to it (the timeline must keep pointing at it). Admin only.
+/// Deletes a committee, or deactivates it when cases (or their history),
+/// mediators or rules refer to it (the timeline must keep pointing at it). Admin only.
 #[utoipa::path(delete, path = "/api/v1/committees/{id}", tag = "committees",
     params(("id" = i64, Path, description = "Committee id")),
     responses(
@@ -362,7 +362,9 @@ async fn delete_committee(
     let now = state.now();
     let mut tx = state.storage.begin().await?;
     let c = load(&mut tx, id).await?;
-    let result = if storage::committees::is_referenced(&mut tx, id).await? {
+    let referenced = storage::committees::is_referenced(&mut tx, id).await?
+        || storage::committees::appears_in_case_history(&mut tx, id).await?;
+    let result = if referenced {
         storage::committees::set_active(&mut tx, id, false, now).await?;
         "deactivated"
     } else {

@@ -79,10 +79,7 @@ impl FromRequestParts<AdminState> for Caller {
             .ok_or(ApiError::Unauthorized)?;
         let role = Role::parse(&token.role).ok_or(ApiError::Unauthorized)?;
         let now = state.clock.now_ms();
-        if token
-            .last_used_at
-            .is_none_or(|t| now - t >= TOUCH_EVERY_MS)
-        {
+        if token.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY_MS) {
             storage::tokens::touch(&mut conn, token.id, now).await?;
         }
         Ok(Caller {
@@ -106,10 +103,67 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(rej) => Err(json_rejection(rej)),
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let essence = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                essence == "application/json"
+                    || (essence.starts_with("application/") && essence.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "expected a body with Content-Type: application/json".into(),
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| body_rejection(e.status()))?;
+        let value = axum::Json::<T>::from_bytes(&bytes).map_err(json_rejection)?;
+        // PostgreSQL cannot store NUL in text; refuse it here as bad input
+        // rather than fail later as a database error.
+        if bytes.windows(6).any(|w| w == b"\\u0000") {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                if let Some(field) = nul_path(&v, String::new()) {
+                    return Err(ApiError::Invalid {
+                        message: "text must not contain NUL characters".into(),
+                        field: Some(field),
+                    });
+                }
+            }
+        }
+        Ok(Json(value.0))
+    }
+}
+
+/// The path (`a.b[2]`) of the first string holding a NUL character.
+fn nul_path(v: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => Some(if at.is_empty() { ".".into() } else { at }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_path(x, format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            if k.contains('\0') {
+                return Some(at.clone());
+            }
+            let p = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            nul_path(x, p)
+        }),
+        _ => None,
     }
 }
 
@@ -132,9 +186,10 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
                 field,
             }
         }
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::bad_request(None, format!("the body is not valid JSON: {}", e.body_text()))
-        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+            None,
+            format!("the body is not valid JSON: {}", e.body_text()),
+        ),
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
             "expected a body with Content-Type: application/json".into(),
         ),
@@ -161,10 +216,14 @@ impl<S: Send + Sync> FromRequest<S> for Text {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match String::from_request(req, state).await {
+            Ok(s) if s.contains('\0') => Err(ApiError::invalid(
+                "body",
+                "text must not contain NUL characters",
+            )),
             Ok(s) => Ok(Text(s)),
-            Err(axum::extract::rejection::StringRejection::InvalidUtf8(_)) => Err(
-                ApiError::bad_request(None, "the body must be UTF-8 text"),
-            ),
+            Err(axum::extract::rejection::StringRejection::InvalidUtf8(_)) => {
+                Err(ApiError::bad_request(None, "the body must be UTF-8 text"))
+            }
             Err(axum::extract::rejection::StringRejection::FailedToBufferBody(e)) => {
                 Err(body_rejection(e.status()))
             }
@@ -185,6 +244,17 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // NUL cannot be stored or compared in PostgreSQL text.
+        if parts
+            .uri
+            .query()
+            .is_some_and(|q| q.to_ascii_lowercase().contains("%00"))
+        {
+            return Err(ApiError::bad_request(
+                None,
+                "the query string must not contain NUL characters",
+            ));
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => {

@@ -7,7 +7,9 @@ use super::{audit, iso, iso_opt, mask, AdminState};
 use crate::domain::{DomainError, Phone};
 use crate::i18n::Lang;
 use crate::secrets::{hash_secret, random_secret};
-use crate::storage::{self, mediators::MediatorFields, mediators::MediatorRecord, Conn, StorageError};
+use crate::storage::{
+    self, mediators::MediatorFields, mediators::MediatorRecord, Conn, StorageError,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -98,7 +100,11 @@ fn out(m: MediatorRecord, caller: &Caller) -> MediatorOut {
     MediatorOut {
         id: m.id,
         committee_id: m.committee_id,
-        name: if personal { m.name } else { mask::name(&m.name) },
+        name: if personal {
+            m.name
+        } else {
+            mask::name(&m.name)
+        },
         phone: m
             .phone
             .and_then(|p| if personal { Some(p) } else { mask::phone(&p) }),

@@ -146,7 +146,11 @@ pub(crate) fn parse_instant(
         )
     };
     let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
-    let date = if end { date.succ_opt().ok_or_else(bad)? } else { date };
+    let date = if end {
+        date.succ_opt().ok_or_else(bad)?
+    } else {
+        date
+    };
     let start = date.and_hms_opt(0, 0, 0).ok_or_else(bad)?;
     tz.from_local_datetime(&start)
         .earliest()
@@ -196,7 +200,9 @@ impl utoipa::Modify for BearerScheme {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An admin token created with `jiefen token create` or POST /api/v1/tokens"))
+                    .description(Some(
+                        "An admin token created with `jiefen token create` or POST /api/v1/tokens",
+                    ))
                     .build(),
             ),
         );

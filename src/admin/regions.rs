@@ -1,10 +1,10 @@
 //! Regions: list, and import from CSV (the same format and checks as
 //! `jiefen import`).
 
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{Caller, Query, Text};
 use super::{audit, AdminState, IMPORT_BODY_LIMIT};
-use crate::domain::Region;
+use crate::domain::{Region, RegionCode};
 use crate::import::{import, ImportFiles};
 use crate::storage;
 use axum::extract::{DefaultBodyLimit, State};
@@ -71,13 +71,11 @@ pub struct ImportResult {
 
 pub(super) fn router() -> OpenApiRouter<AdminState> {
     let (schemas, paths, import_route) = routes!(import_regions);
-    OpenApiRouter::new()
-        .routes(routes!(list_regions))
-        .routes((
-            schemas,
-            paths,
-            import_route.layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
-        ))
+    OpenApiRouter::new().routes(routes!(list_regions)).routes((
+        schemas,
+        paths,
+        import_route.layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+    ))
 }
 
 /// Lists regions, ordered by code.
@@ -93,10 +91,13 @@ async fn list_regions(
     Query(q): Query<RegionQuery>,
 ) -> ApiResult<axum::Json<Vec<RegionOut>>> {
     let mut conn = state.storage.acquire().await?;
-    let regions = match (&q.parent, &q.level) {
-        (Some(p), _) => storage::regions::children(&mut conn, p.trim()).await?,
-        (None, Some(l)) => storage::regions::at_level(&mut conn, l.trim()).await?,
-        (None, None) => storage::regions::list(&mut conn).await?,
+    let regions = match q.parent.as_deref() {
+        Some(p) => {
+            let p = RegionCode::parse(p)
+                .map_err(|e| ApiError::bad_request(Some("parent"), e.message))?;
+            storage::regions::children(&mut conn, p.as_str()).await?
+        }
+        None => storage::regions::list(&mut conn).await?,
     };
     let level = q.level.as_deref().map(str::trim);
     Ok(axum::Json(

@@ -33,7 +33,7 @@ pub struct ConditionsDto {
     /// Category codes; empty means any category.
     #[serde(default)]
     pub categories: Vec<String>,
-    /// The case's region code starts with this (6, 9 or 12 digits).
+    /// The case's region code starts with this (2 to 12 digits).
     #[serde(default)]
     pub region_prefix: Option<String>,
     /// At least this many people involved (1–100000).

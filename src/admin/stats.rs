@@ -237,9 +237,7 @@ async fn get_stats(
         resolve_deadline_breaches: resolve_breaches,
         satisfaction: Satisfaction {
             rated,
-            mean: (rated > 0).then(|| {
-                ((rating_sum as f64 / rated as f64) * 100.0).round() / 100.0
-            }),
+            mean: (rated > 0).then(|| ((rating_sum as f64 / rated as f64) * 100.0).round() / 100.0),
             distribution: ratings
                 .into_iter()
                 .map(|(r, n)| Count {

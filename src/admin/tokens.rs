@@ -113,7 +113,10 @@ async fn create_token_route(
     caller.require_admin()?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid("name", "name must be 1 to 100 characters"));
+        return Err(ApiError::invalid(
+            "name",
+            "name must be 1 to 100 characters",
+        ));
     }
     let role = Role::parse(input.role.trim())
         .ok_or_else(|| ApiError::invalid("role", "expected admin, operator or viewer"))?;
@@ -152,8 +155,16 @@ async fn revoke_token(
     if !storage::tokens::revoke(&mut tx, id, now).await? {
         return Err(ApiError::NotFound(format!("no live token {id}")));
     }
-    audit(&mut tx, now, &caller, "token.revoke", "token", &id.to_string(), serde_json::json!({}))
-        .await?;
+    audit(
+        &mut tx,
+        now,
+        &caller,
+        "token.revoke",
+        "token",
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await.map_err(StorageError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -136,7 +136,11 @@ pub async fn resolve_durations(conn: &mut Conn, scope: &Scope) -> Result<Vec<i64
 /// Accept-deadline breaches: the deadline fell in the scope and before
 /// `now`, and the case was not accepted by then (accepted late, or never
 /// while it waited assigned).
-pub async fn accept_breaches(conn: &mut Conn, scope: &Scope, now: i64) -> Result<i64, StorageError> {
+pub async fn accept_breaches(
+    conn: &mut Conn,
+    scope: &Scope,
+    now: i64,
+) -> Result<i64, StorageError> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM cases
          WHERE accept_deadline >= $1 AND accept_deadline < $2 AND accept_deadline < $4
@@ -196,7 +200,10 @@ pub async fn ratings(conn: &mut Conn, scope: &Scope) -> Result<Vec<(i64, i64)>, 
 
 /// Fulfilment answers (`full`, `partial`, `none`) of cases resolved in the
 /// scope: `(answer, count)`.
-pub async fn fulfilment(conn: &mut Conn, scope: &Scope) -> Result<Vec<(String, i64)>, StorageError> {
+pub async fn fulfilment(
+    conn: &mut Conn,
+    scope: &Scope,
+) -> Result<Vec<(String, i64)>, StorageError> {
     let rows = sqlx::query(
         "SELECT fulfilment, COUNT(*) AS n FROM cases
          WHERE fulfilment IS NOT NULL AND resolved_at >= $1 AND resolved_at < $2

@@ -490,9 +490,7 @@ async fn each_role_gets_exactly_the_status_the_role_matrix_says(db: &TestDb) {
             for token in [None, Some("jf_not_a_real_token")] {
                 let path = fill(&app, r.path, Role::Viewer, &owns[2]).await;
                 let resp = app.call(r.method.clone(), &path, token, Body::None).await;
-                if resp.status != StatusCode::UNAUTHORIZED
-                    || resp.json["error"] != "unauthorized"
-                {
+                if resp.status != StatusCode::UNAUTHORIZED || resp.json["error"] != "unauthorized" {
                     failures.push(format!(
                         "{} {} token {token:?}: {} {}",
                         r.method, r.path, resp.status, resp.text
@@ -613,9 +611,7 @@ async fn the_openapi_document_lists_exactly_the_routes_the_router_serves(db: &Te
     }
 }
 
-async fn a_rule_changed_through_the_api_changes_the_next_decision_on_every_instance(
-    db: &TestDb,
-) {
+async fn a_rule_changed_through_the_api_changes_the_next_decision_on_every_instance(db: &TestDb) {
     let app = spawn(db).await;
     // A second instance on the same database, with its own router snapshot.
     let other_storage = Storage::connect(&db.url, &StorageOptions::default())
@@ -730,20 +726,32 @@ async fn a_viewer_never_sees_a_phone_number(db: &TestDb) {
             "{p} shows {:?}",
             phone_numbers(&r.text)
         );
-        assert!(!r.text.contains("六坝村三社") && !r.text.contains("挡住"), "{p}");
+        assert!(
+            !r.text.contains("六坝村三社") && !r.text.contains("挡住"),
+            "{p}"
+        );
     }
-    let viewer_case = app.get(&format!("/api/v1/cases/{number}"), &app.viewer).await;
+    let viewer_case = app
+        .get(&format!("/api/v1/cases/{number}"), &app.viewer)
+        .await;
     assert_eq!(viewer_case.json["contact_phone"], "138****5678");
     assert_eq!(viewer_case.json["masked"], true);
     assert!(viewer_case.json["description"].is_null());
-    let viewer_mediator = app.get(&format!("/api/v1/mediators/{mid}"), &app.viewer).await;
+    let viewer_mediator = app
+        .get(&format!("/api/v1/mediators/{mid}"), &app.viewer)
+        .await;
     assert_eq!(viewer_mediator.json["name"], "张**");
     assert_eq!(viewer_mediator.json["phone"], "139****4321");
 
     // The operator may see personal data: the same reads show it.
-    let op_case = app.get(&format!("/api/v1/cases/{number}"), &app.operator).await;
+    let op_case = app
+        .get(&format!("/api/v1/cases/{number}"), &app.operator)
+        .await;
     assert_eq!(op_case.json["contact_phone"], RESIDENT_PHONE);
-    assert_eq!(op_case.json["description"], "邻居家的树挡住了我家的光 <b>&</b>");
+    assert_eq!(
+        op_case.json["description"],
+        "邻居家的树挡住了我家的光 <b>&</b>"
+    );
     assert_eq!(op_case.json["masked"], false);
 }
 
@@ -759,65 +767,322 @@ async fn bad_payloads_get_the_json_error_shape_and_never_a_500(db: &TestDb) {
     };
     let json_ct = "application/json";
     let cases: Vec<(Method, String, Body, u16, Option<&str>)> = vec![
-        (Method::POST, "/api/v1/committees".into(), Body::Raw(json_ct, b"{\"code\": ".to_vec()), 400, None),
-        (Method::POST, "/api/v1/committees".into(), Body::Raw(json_ct, b"\xff\xfe".to_vec()), 400, None),
-        (Method::POST, "/api/v1/committees".into(), Body::Raw("text/plain", b"{}".to_vec()), 415, None),
-        (Method::POST, "/api/v1/committees".into(), Body::Json(with("lat", json!("north"))), 422, Some("lat")),
-        (Method::POST, "/api/v1/committees".into(), Body::Json(with("colour", json!("red"))), 422, None),
-        (Method::POST, "/api/v1/committees".into(), Body::Json(json!([1, 2])), 422, None),
-        (Method::POST, "/api/v1/committees".into(), Body::Json(with("lat", json!(95.0))), 422, Some("lat")),
-        (Method::POST, "/api/v1/committees".into(), Body::Json(with("kind", json!("palace"))), 422, Some("kind")),
-        (Method::POST, "/api/v1/committees".into(), Body::Json(with("region_code", json!("999999"))), 422, Some("region_code")),
-        (Method::POST, "/api/v1/committees".into(), Body::Json(with("code", json!("620722-CENTER"))), 409, None),
-        (Method::POST, "/api/v1/committees".into(), Body::Json(with("capacity", json!(1e30))), 422, Some("capacity")),
-        (Method::POST, "/api/v1/committees".into(),
-            Body::Raw(json_ct, format!("{{\"code\":\"{}\"}}", "x".repeat(1_100_000)).into_bytes()), 413, None),
-        (Method::GET, "/api/v1/committees/abc".into(), Body::None, 400, None),
-        (Method::GET, "/api/v1/committees/999999".into(), Body::None, 404, None),
-        (Method::GET, "/api/v1/committees?active=maybe".into(), Body::None, 400, Some("active")),
-        (Method::GET, "/api/v1/committees?color=red".into(), Body::None, 400, None),
-        (Method::GET, "/api/v1/cases?limit=abc".into(), Body::None, 400, Some("limit")),
-        (Method::GET, "/api/v1/cases?limit=100000".into(), Body::None, 400, Some("limit")),
-        (Method::GET, "/api/v1/cases?status=lost".into(), Body::None, 400, Some("status")),
-        (Method::GET, "/api/v1/cases?from=yesterday".into(), Body::None, 400, Some("from")),
-        (Method::GET, "/api/v1/cases?cursor=-5".into(), Body::None, 400, Some("cursor")),
-        (Method::GET, "/api/v1/cases/not-a-case".into(), Body::None, 404, None),
-        (Method::GET, "/api/v1/stats?from=2026-12-01&to=2026-11-01".into(), Body::None, 400, Some("from")),
-        (Method::POST, "/api/v1/routing/rules".into(),
-            Body::Json(json!({"name": "指向不存在", "priority": 1, "target": {"type": "committee", "committee_id": 987654}})),
-            422, Some("target.committee")),
-        (Method::POST, "/api/v1/routing/rules".into(),
-            Body::Json(json!({"name": "坏类型", "priority": 1, "target": {"type": "teleport"}})), 422, None),
-        (Method::POST, "/api/v1/routing/rules".into(),
-            Body::Json(json!({"name": "坏前缀", "priority": 1, "conditions": {"region_prefix": "62-07"},
-                              "target": {"type": "nearest", "kind": "village"}})), 422, Some("conditions.region_prefix")),
-        (Method::POST, "/api/v1/routing/rules".into(),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Raw(json_ct, b"{\"code\": ".to_vec()),
+            400,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Raw(json_ct, b"\xff\xfe".to_vec()),
+            400,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Raw("text/plain", b"{}".to_vec()),
+            415,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(with("lat", json!("north"))),
+            422,
+            Some("lat"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(with("colour", json!("red"))),
+            422,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(json!([1, 2])),
+            422,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(with("lat", json!(95.0))),
+            422,
+            Some("lat"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(with("kind", json!("palace"))),
+            422,
+            Some("kind"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(with("region_code", json!("999999"))),
+            422,
+            Some("region_code"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(with("code", json!("620722-CENTER"))),
+            409,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(with("capacity", json!(1e30))),
+            422,
+            Some("capacity"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Raw(
+                json_ct,
+                format!("{{\"code\":\"{}\"}}", "x".repeat(1_100_000)).into_bytes(),
+            ),
+            413,
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/committees/abc".into(),
+            Body::None,
+            400,
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/committees/999999".into(),
+            Body::None,
+            404,
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/committees?active=maybe".into(),
+            Body::None,
+            400,
+            Some("active"),
+        ),
+        (
+            Method::GET,
+            "/api/v1/committees?color=red".into(),
+            Body::None,
+            400,
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/cases?limit=abc".into(),
+            Body::None,
+            400,
+            Some("limit"),
+        ),
+        (
+            Method::GET,
+            "/api/v1/cases?limit=100000".into(),
+            Body::None,
+            400,
+            Some("limit"),
+        ),
+        (
+            Method::GET,
+            "/api/v1/cases?status=lost".into(),
+            Body::None,
+            400,
+            Some("status"),
+        ),
+        (
+            Method::GET,
+            "/api/v1/cases?from=yesterday".into(),
+            Body::None,
+            400,
+            Some("from"),
+        ),
+        (
+            Method::GET,
+            "/api/v1/cases?cursor=-5".into(),
+            Body::None,
+            400,
+            Some("cursor"),
+        ),
+        (
+            Method::GET,
+            "/api/v1/cases/not-a-case".into(),
+            Body::None,
+            404,
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/stats?from=2026-12-01&to=2026-11-01".into(),
+            Body::None,
+            400,
+            Some("from"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/rules".into(),
+            Body::Json(
+                json!({"name": "指向不存在", "priority": 1, "target": {"type": "committee", "committee_id": 987654}}),
+            ),
+            422,
+            Some("target.committee"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/rules".into(),
+            Body::Json(json!({"name": "坏类型", "priority": 1, "target": {"type": "teleport"}})),
+            422,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/rules".into(),
+            Body::Json(
+                json!({"name": "坏前缀", "priority": 1, "conditions": {"region_prefix": "62-07"},
+                              "target": {"type": "nearest", "kind": "village"}}),
+            ),
+            422,
+            Some("conditions.region_prefix"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/rules".into(),
             Body::Json(json!({"name": "有人身安全风险 → 县矛调中心", "priority": 1,
-                              "target": {"type": "nearest", "kind": "village"}})), 409, None),
-        (Method::POST, "/api/v1/routing/rules/reorder".into(), Body::Json(json!({"ids": [1, 1]})), 422, Some("ids")),
-        (Method::POST, "/api/v1/routing/simulate".into(),
-            Body::Json(json!({"category": "gossip", "region_code": "620722101201"})), 422, Some("category")),
-        (Method::POST, "/api/v1/routing/simulate".into(),
-            Body::Json(json!({"category": "labor", "region_code": "620799"})), 422, Some("region_code")),
-        (Method::POST, "/api/v1/regions/import".into(),
-            Body::Csv("code,name\n62072210120,坏码\n".into()), 422, Some("code")),
-        (Method::POST, "/api/v1/committees/import".into(),
-            Body::Json(json!([valid_committee.clone(), with("kind", json!("x"))])), 422, Some("[1].kind")),
-        (Method::POST, "/api/v1/mediators".into(),
-            Body::Json(json!({"committee_id": 1, "name": "李四", "phone": "12345"})), 422, Some("phone")),
-        (Method::POST, "/api/v1/mediators".into(),
-            Body::Json(json!({"committee_id": 987654, "name": "李四"})), 422, Some("committee_id")),
-        (Method::POST, format!("/api/v1/cases/{number}/reassign"),
-            Body::Json(json!({"committee_id": 987654, "reason": "x"})), 422, Some("committee_id")),
-        (Method::POST, format!("/api/v1/cases/{number}/close"), Body::Json(json!({"reason": ""})), 422, Some("reason")),
-        (Method::POST, format!("/api/v1/cases/{number}/close"),
-            Body::Json(json!({"reason": "x", "outcome": "magic"})), 422, Some("outcome")),
-        (Method::POST, "/api/v1/tokens".into(), Body::Json(json!({"name": "x", "role": "root"})), 422, Some("role")),
-        (Method::DELETE, "/api/v1/tokens/987654".into(), Body::None, 404, None),
+                              "target": {"type": "nearest", "kind": "village"}})),
+            409,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/rules/reorder".into(),
+            Body::Json(json!({"ids": [1, 1]})),
+            422,
+            Some("ids"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/simulate".into(),
+            Body::Json(json!({"category": "gossip", "region_code": "620722101201"})),
+            422,
+            Some("category"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/simulate".into(),
+            Body::Json(json!({"category": "labor", "region_code": "620799"})),
+            422,
+            Some("region_code"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/regions/import".into(),
+            Body::Csv("code,name\n62072210120,坏码\n".into()),
+            422,
+            Some("code"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees/import".into(),
+            Body::Json(json!([valid_committee.clone(), with("kind", json!("x"))])),
+            422,
+            Some("[1].kind"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/mediators".into(),
+            Body::Json(json!({"committee_id": 1, "name": "李四", "phone": "12345"})),
+            422,
+            Some("phone"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/mediators".into(),
+            Body::Json(json!({"committee_id": 987654, "name": "李四"})),
+            422,
+            Some("committee_id"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{number}/reassign"),
+            Body::Json(json!({"committee_id": 987654, "reason": "x"})),
+            422,
+            Some("committee_id"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{number}/close"),
+            Body::Json(json!({"reason": ""})),
+            422,
+            Some("reason"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{number}/close"),
+            Body::Json(json!({"reason": "x", "outcome": "magic"})),
+            422,
+            Some("outcome"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/tokens".into(),
+            Body::Json(json!({"name": "x", "role": "root"})),
+            422,
+            Some("role"),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tokens/987654".into(),
+            Body::None,
+            404,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(with("name", json!("调\u{0}委会"))),
+            422,
+            Some("name"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/regions/import".into(),
+            Body::Csv("code,name\n620722101205,坏\u{0}名\n".into()),
+            422,
+            Some("body"),
+        ),
+        (
+            Method::GET,
+            "/api/v1/regions?level=vil%00lage".into(),
+            Body::None,
+            400,
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/regions?parent=abc".into(),
+            Body::None,
+            400,
+            Some("parent"),
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, status, field) in cases {
-        let r = app.call(method.clone(), &path, Some(&app.admin), body).await;
+        let r = app
+            .call(method.clone(), &path, Some(&app.admin), body)
+            .await;
         let shape_ok = r.json["error"].is_string() && r.json["message"].is_string();
         let field_ok = field.is_none_or(|f| r.json["field"] == f);
         if r.status.as_u16() != status || !shape_ok || !field_ok {
@@ -830,7 +1095,9 @@ async fn bad_payloads_get_the_json_error_shape_and_never_a_500(db: &TestDb) {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The case the bad requests aimed at is unchanged.
-    let c = app.get(&format!("/api/v1/cases/{number}"), &app.admin).await;
+    let c = app
+        .get(&format!("/api/v1/cases/{number}"), &app.admin)
+        .await;
     assert_eq!(c.json["status"], "assigned");
 }
 
@@ -846,7 +1113,8 @@ async fn writes_and_reads_of_personal_data_leave_audit_rows(db: &TestDb) {
         )
         .await;
     let cid = created.json["id"].as_i64().unwrap().to_string();
-    app.get(&format!("/api/v1/cases/{number}"), &app.viewer).await;
+    app.get(&format!("/api/v1/cases/{number}"), &app.viewer)
+        .await;
     app.post(
         &format!("/api/v1/cases/{number}/close"),
         &app.operator,
@@ -872,20 +1140,29 @@ async fn writes_and_reads_of_personal_data_leave_audit_rows(db: &TestDb) {
             .unwrap_or_else(|| panic!("no {action} on {object} in {items:?}"))
     };
     let create = find("committee.create", &cid);
-    assert!(create["actor"].as_str().unwrap().starts_with("token:admin#"));
+    assert!(create["actor"]
+        .as_str()
+        .unwrap()
+        .starts_with("token:admin#"));
     assert_eq!(create["at"], "2026-11-21T08:00:00Z");
     let read = find("case.read", &number);
     assert!(read["actor"].as_str().unwrap().starts_with("token:viewer#"));
     assert_eq!(read["details"]["masked"], true);
     let close = find("case.close", &number);
-    assert!(close["actor"].as_str().unwrap().starts_with("token:operator#"));
+    assert!(close["actor"]
+        .as_str()
+        .unwrap()
+        .starts_with("token:operator#"));
     assert!(!items.iter().any(|e| e["details"]["code"] == "NOPE"));
 
     // Paging: the cursor continues where the page stopped, without overlap.
     let p1 = app.get("/api/v1/audit?limit=2", &app.admin).await;
     let cursor = p1.json["next_cursor"].as_str().unwrap().to_owned();
     let p2 = app
-        .get(&format!("/api/v1/audit?limit=2&cursor={cursor}"), &app.admin)
+        .get(
+            &format!("/api/v1/audit?limit=2&cursor={cursor}"),
+            &app.admin,
+        )
         .await;
     let last = p1.json["items"][1]["id"].as_i64().unwrap();
     assert!(p2.json["items"][0]["id"].as_i64().unwrap() < last);
@@ -895,7 +1172,9 @@ async fn committees_are_deactivated_not_deleted_when_something_refers_to_them(db
     let app = spawn(db).await;
     let body = json!({"code": "TEMP", "name": "临时调委会", "kind": "industry", "specialties": ["labor"],
                       "region_code": "620722", "lat": 38.43, "lon": 100.82, "phone": "0936-4400000"});
-    let c = app.post("/api/v1/committees", &app.admin, body.clone()).await;
+    let c = app
+        .post("/api/v1/committees", &app.admin, body.clone())
+        .await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
     assert_eq!(c.json["specialties"], json!(["labor"]));
     let id = c.json["id"].as_i64().unwrap();
@@ -912,25 +1191,49 @@ async fn committees_are_deactivated_not_deleted_when_something_refers_to_them(db
         .await;
     assert_eq!(u.json["name"], "临时劳动调委会");
     assert_eq!(u.json["capacity"], 3);
-    let listed = app.get("/api/v1/committees?kind=industry&region=620722", &app.viewer).await;
-    assert!(listed.json.as_array().unwrap().iter().any(|c| c["id"] == id));
+    let listed = app
+        .get(
+            "/api/v1/committees?kind=industry&region=620722",
+            &app.viewer,
+        )
+        .await;
+    assert!(listed
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == id));
 
     // Unreferenced: gone.
     let d = app
-        .call(Method::DELETE, &format!("/api/v1/committees/{id}"), Some(&app.admin), Body::None)
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/committees/{id}"),
+            Some(&app.admin),
+            Body::None,
+        )
         .await;
     assert_eq!(d.json["result"], "deleted");
-    let g = app.get(&format!("/api/v1/committees/{id}"), &app.admin).await;
+    let g = app
+        .get(&format!("/api/v1/committees/{id}"), &app.admin)
+        .await;
     assert_eq!(g.status, StatusCode::NOT_FOUND);
 
     // Referenced by a case: kept, inactive.
     let village = app.committee_id("620722101201-VIL").await;
     seed_case(&app, 1, |_| {}).await;
     let d = app
-        .call(Method::DELETE, &format!("/api/v1/committees/{village}"), Some(&app.admin), Body::None)
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/committees/{village}"),
+            Some(&app.admin),
+            Body::None,
+        )
         .await;
     assert_eq!(d.json["result"], "deactivated");
-    let g = app.get(&format!("/api/v1/committees/{village}"), &app.admin).await;
+    let g = app
+        .get(&format!("/api/v1/committees/{village}"), &app.admin)
+        .await;
     assert_eq!(g.json["active"], false);
     let inactive = app.get("/api/v1/committees?active=false", &app.admin).await;
     assert_eq!(inactive.json.as_array().unwrap().len(), 1);
@@ -943,17 +1246,24 @@ async fn bulk_imports_write_everything_or_nothing(db: &TestDb) {
             Method::POST,
             "/api/v1/regions/import",
             Some(&app.admin),
-            Body::Csv("code,name,parent_code,lat,lon\n620722101204,新村,620722101,38.6,100.79\n".into()),
+            Body::Csv(
+                "code,name,parent_code,lat,lon\n620722101204,新村,620722101,38.6,100.79\n".into(),
+            ),
         )
         .await;
     assert_eq!(regions.status, StatusCode::OK, "{}", regions.text);
     assert_eq!(regions.json["regions"], 1);
-    let kids = app.get("/api/v1/regions?parent=620722101", &app.viewer).await;
-    assert!(kids.json.as_array().unwrap().iter().any(|r| r["code"] == "620722101204" && r["level"] == "village"));
+    let kids = app
+        .get("/api/v1/regions?parent=620722101", &app.viewer)
+        .await;
+    assert!(kids
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "620722101204" && r["level"] == "village"));
 
-    let item = |code: &str, region: &str| {
-        json!({"code": code, "name": "导入", "kind": "village", "region_code": region, "lat": 38.6, "lon": 100.79})
-    };
+    let item = |code: &str, region: &str| json!({"code": code, "name": "导入", "kind": "village", "region_code": region, "lat": 38.6, "lon": 100.79});
     let bad = app
         .post(
             "/api/v1/committees/import",
@@ -963,7 +1273,9 @@ async fn bulk_imports_write_everything_or_nothing(db: &TestDb) {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json["field"], "[1].region_code");
-    let none = app.get("/api/v1/committees?region=620722101204", &app.admin).await;
+    let none = app
+        .get("/api/v1/committees?region=620722101204", &app.admin)
+        .await;
     assert_eq!(none.json.as_array().unwrap().len(), 0, "nothing written");
 
     let good = app
@@ -979,75 +1291,138 @@ async fn bulk_imports_write_everything_or_nothing(db: &TestDb) {
             Method::POST,
             "/api/v1/committees/import/csv",
             Some(&app.admin),
-            Body::Csv("code,name,kind,region_code,lat,lon\nIMP-1,改名,village,620722101204,38.6,100.79\n".into()),
+            Body::Csv(
+                "code,name,kind,region_code,lat,lon\nIMP-1,改名,village,620722101204,38.6,100.79\n"
+                    .into(),
+            ),
         )
         .await;
     assert_eq!(csv.json["committees"], 1, "{}", csv.text);
-    let after = app.get("/api/v1/committees?region=620722101204", &app.admin).await;
-    let names: Vec<&str> = after.json.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let after = app
+        .get("/api/v1/committees?region=620722101204", &app.admin)
+        .await;
+    let names: Vec<&str> = after
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["改名", "导入"]);
     let bad_csv = app
         .call(
             Method::POST,
             "/api/v1/committees/import/csv",
             Some(&app.admin),
-            Body::Csv("code,name,kind,region_code,lat,lon\nIMP-3,x,village,620722101204,38.6,200\n".into()),
+            Body::Csv(
+                "code,name,kind,region_code,lat,lon\nIMP-3,x,village,620722101204,38.6,200\n"
+                    .into(),
+            ),
         )
         .await;
     assert_eq!(bad_csv.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad_csv.json["message"].as_str().unwrap().contains("line 2"), "{}", bad_csv.text);
+    assert!(
+        bad_csv.json["message"].as_str().unwrap().contains("line 2"),
+        "{}",
+        bad_csv.text
+    );
 }
 
 async fn mediator_invites_are_single_links_stored_as_hashes(db: &TestDb) {
     let app = spawn(db).await;
     let village = app.committee_id("620722101201-VIL").await;
     let m = app
-        .post("/api/v1/mediators", &app.admin, json!({"committee_id": village, "name": "孙七", "phone": "+86 137-0000-1111"}))
+        .post(
+            "/api/v1/mediators",
+            &app.admin,
+            json!({"committee_id": village, "name": "孙七", "phone": "+86 137-0000-1111"}),
+        )
         .await;
     assert_eq!(m.json["phone"], "13700001111");
     assert_eq!(m.json["linked"], false);
     let id = m.json["id"].as_i64().unwrap();
     let inv = app
-        .post(&format!("/api/v1/mediators/{id}/invites"), &app.admin, json!({}))
+        .post(
+            &format!("/api/v1/mediators/{id}/invites"),
+            &app.admin,
+            json!({}),
+        )
         .await;
     assert_eq!(inv.status, StatusCode::CREATED, "{}", inv.text);
     let url = inv.json["url"].as_str().unwrap();
     let code = url
         .strip_prefix("https://t.me/jiefen_test_bot?start=")
         .unwrap_or_else(|| panic!("{url}"));
-    assert!(code.len() >= 20 && code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert!(
+        code.len() >= 20 && code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric())
+    );
     assert_eq!(inv.json["expires_at"], "2026-11-24T08:00:00Z");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT code_hash FROM invites WHERE mediator_id = $1")
-        .bind(id)
-        .fetch_all(app.storage.pool())
-        .await
-        .unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT code_hash FROM invites WHERE mediator_id = $1")
+            .bind(id)
+            .fetch_all(app.storage.pool())
+            .await
+            .unwrap();
     assert_eq!(stored, vec![jiefen::secrets::hash_secret(code)]);
 
     // A second link retires the first.
-    app.post(&format!("/api/v1/mediators/{id}/invites"), &app.admin, json!({"valid_hours": 1})).await;
-    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invites WHERE mediator_id = $1 AND expires_at > $2")
-        .bind(id)
-        .bind(app.clock.now_ms())
-        .fetch_one(app.storage.pool())
-        .await
-        .unwrap();
+    app.post(
+        &format!("/api/v1/mediators/{id}/invites"),
+        &app.admin,
+        json!({"valid_hours": 1}),
+    )
+    .await;
+    let live: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invites WHERE mediator_id = $1 AND expires_at > $2",
+    )
+    .bind(id)
+    .bind(app.clock.now_ms())
+    .fetch_one(app.storage.pool())
+    .await
+    .unwrap();
     assert_eq!(live, 1);
 
     // Inactive mediators get no link; unreferenced ones are deleted.
     let u = app
-        .call(Method::PUT, &format!("/api/v1/mediators/{id}"), Some(&app.admin),
-              Body::Json(json!({"committee_id": village, "name": "孙七", "active": false})))
+        .call(
+            Method::PUT,
+            &format!("/api/v1/mediators/{id}"),
+            Some(&app.admin),
+            Body::Json(json!({"committee_id": village, "name": "孙七", "active": false})),
+        )
         .await;
     assert_eq!(u.json["active"], false);
     assert!(u.json["phone"].is_null());
-    let refused = app.post(&format!("/api/v1/mediators/{id}/invites"), &app.admin, json!({})).await;
+    let refused = app
+        .post(
+            &format!("/api/v1/mediators/{id}/invites"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
-    let list = app.get(&format!("/api/v1/mediators?committee_id={village}"), &app.operator).await;
+    let list = app
+        .get(
+            &format!("/api/v1/mediators?committee_id={village}"),
+            &app.operator,
+        )
+        .await;
     assert_eq!(list.json.as_array().unwrap().len(), 1);
-    let d = app.call(Method::DELETE, &format!("/api/v1/mediators/{id}"), Some(&app.admin), Body::None).await;
+    let d = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/mediators/{id}"),
+            Some(&app.admin),
+            Body::None,
+        )
+        .await;
     assert_eq!(d.json["result"], "deleted");
-    assert_eq!(app.get(&format!("/api/v1/mediators/{id}"), &app.admin).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/mediators/{id}"), &app.admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn cases_filter_and_page_by_cursor(db: &TestDb) {
@@ -1070,26 +1445,72 @@ async fn cases_filter_and_page_by_cursor(db: &TestDb) {
     })
     .await;
     let numbers = |r: &Resp| -> Vec<String> {
-        r.json["items"].as_array().unwrap().iter().map(|c| c["case_number"].as_str().unwrap().to_owned()).collect()
+        r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["case_number"].as_str().unwrap().to_owned())
+            .collect()
     };
     let all = app.get("/api/v1/cases", &app.viewer).await;
     assert_eq!(numbers(&all), vec![c3.clone(), b.clone(), a.clone()]);
     assert!(all.json["next_cursor"].is_null());
-    assert!(!all.text.contains("description"), "the list carries no personal data");
+    assert!(
+        !all.text.contains("description"),
+        "the list carries no personal data"
+    );
     let q = |s: &str| format!("/api/v1/cases?{s}");
-    assert_eq!(numbers(&app.get(&q("status=accepted"), &app.viewer).await), vec![c3.clone()]);
-    assert_eq!(numbers(&app.get(&q("status=assigned,accepted&category=neighbor"), &app.viewer).await), vec![c3.clone(), a.clone()]);
-    assert_eq!(numbers(&app.get(&q("overdue=true"), &app.viewer).await), vec![a.clone()]);
-    assert_eq!(numbers(&app.get(&q("overdue=false"), &app.viewer).await), vec![c3.clone(), b.clone()]);
-    assert_eq!(numbers(&app.get(&q("at_risk=true"), &app.viewer).await), vec![b.clone()]);
-    assert_eq!(numbers(&app.get(&q("region=620722100"), &app.viewer).await), vec![b.clone()]);
-    assert_eq!(numbers(&app.get(&q(&format!("committee_id={twn}")), &app.viewer).await), vec![b.clone()]);
-    assert_eq!(numbers(&app.get(&q("from=2026-11-15"), &app.viewer).await), vec![c3.clone(), a.clone()]);
-    assert_eq!(numbers(&app.get(&q("to=2026-11-15"), &app.viewer).await), vec![b.clone()]);
+    assert_eq!(
+        numbers(&app.get(&q("status=accepted"), &app.viewer).await),
+        vec![c3.clone()]
+    );
+    assert_eq!(
+        numbers(
+            &app.get(
+                &q("status=assigned,accepted&category=neighbor"),
+                &app.viewer
+            )
+            .await
+        ),
+        vec![c3.clone(), a.clone()]
+    );
+    assert_eq!(
+        numbers(&app.get(&q("overdue=true"), &app.viewer).await),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        numbers(&app.get(&q("overdue=false"), &app.viewer).await),
+        vec![c3.clone(), b.clone()]
+    );
+    assert_eq!(
+        numbers(&app.get(&q("at_risk=true"), &app.viewer).await),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        numbers(&app.get(&q("region=620722100"), &app.viewer).await),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        numbers(
+            &app.get(&q(&format!("committee_id={twn}")), &app.viewer)
+                .await
+        ),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        numbers(&app.get(&q("from=2026-11-15"), &app.viewer).await),
+        vec![c3.clone(), a.clone()]
+    );
+    assert_eq!(
+        numbers(&app.get(&q("to=2026-11-15"), &app.viewer).await),
+        vec![b.clone()]
+    );
     let p1 = app.get(&q("limit=2"), &app.viewer).await;
     assert_eq!(numbers(&p1), vec![c3.clone(), b.clone()]);
     let cursor = p1.json["next_cursor"].as_str().unwrap().to_owned();
-    let p2 = app.get(&q(&format!("limit=2&cursor={cursor}")), &app.viewer).await;
+    let p2 = app
+        .get(&q(&format!("limit=2&cursor={cursor}")), &app.viewer)
+        .await;
     assert_eq!(numbers(&p2), vec![a.clone()]);
     assert!(p2.json["next_cursor"].is_null());
     let detail = app.get(&format!("/api/v1/cases/{a}"), &app.admin).await;
@@ -1105,15 +1526,22 @@ async fn reassign_escalate_and_close_follow_the_lifecycle_and_fill_the_timeline(
     let number = seed_case(&app, 1, |_| {}).await;
     let other_village = app.committee_id("620722101202-VIL").await;
     let r = app
-        .post(&format!("/api/v1/cases/{number}/reassign"), &app.operator,
-              json!({"committee_id": other_village, "reason": "当事人住在五庄村"}))
+        .post(
+            &format!("/api/v1/cases/{number}/reassign"),
+            &app.operator,
+            json!({"committee_id": other_village, "reason": "当事人住在五庄村"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["committee_id"], other_village);
     assert_eq!(r.json["accept_deadline"], "2026-11-22T08:00:00Z");
 
     let e = app
-        .post(&format!("/api/v1/cases/{number}/escalate"), &app.operator, json!({"reason": "村里调不了"}))
+        .post(
+            &format!("/api/v1/cases/{number}/escalate"),
+            &app.operator,
+            json!({"reason": "村里调不了"}),
+        )
         .await;
     assert_eq!(e.status, StatusCode::OK, "{}", e.text);
     let twn = app.committee_id("620722101-TWN").await;
@@ -1121,12 +1549,24 @@ async fn reassign_escalate_and_close_follow_the_lifecycle_and_fill_the_timeline(
     assert_eq!(e.json["status"], "assigned");
 
     let c = app
-        .post(&format!("/api/v1/cases/{number}/close"), &app.admin, json!({"reason": "已通过诉讼解决", "outcome": "litigation"}))
+        .post(
+            &format!("/api/v1/cases/{number}/close"),
+            &app.admin,
+            json!({"reason": "已通过诉讼解决", "outcome": "litigation"}),
+        )
         .await;
     assert_eq!(c.json["status"], "closed");
     assert_eq!(c.json["outcome"], "litigation");
-    let kinds: Vec<&str> = c.json["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, vec!["submitted", "reassigned", "escalated", "closed"]);
+    let kinds: Vec<&str> = c.json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["submitted", "reassigned", "escalated", "closed"]
+    );
     let esc = &c.json["timeline"][2];
     assert_eq!(esc["reason"], "村里调不了");
     assert_eq!(esc["details"]["explanation"]["via"]["type"], "escalation");
@@ -1136,17 +1576,42 @@ async fn reassign_escalate_and_close_follow_the_lifecycle_and_fill_the_timeline(
     // A closed case can be neither closed, reassigned nor escalated again.
     for (action, body) in [
         ("close", json!({"reason": "再关一次"})),
-        ("reassign", json!({"committee_id": other_village, "reason": "x"})),
+        (
+            "reassign",
+            json!({"committee_id": other_village, "reason": "x"}),
+        ),
         ("escalate", json!({"reason": "x"})),
     ] {
-        let again = app.post(&format!("/api/v1/cases/{number}/{action}"), &app.admin, body).await;
-        assert_eq!(again.status, StatusCode::CONFLICT, "{action}: {}", again.text);
+        let again = app
+            .post(
+                &format!("/api/v1/cases/{number}/{action}"),
+                &app.admin,
+                body,
+            )
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::CONFLICT,
+            "{action}: {}",
+            again.text
+        );
     }
     // At the county centre the ladder ends.
     let top = seed_case(&app, 2, |_| {}).await;
     let centre = app.committee_id("620722-CENTER").await;
-    app.post(&format!("/api/v1/cases/{top}/reassign"), &app.admin, json!({"committee_id": centre, "reason": "x"})).await;
-    let no_more = app.post(&format!("/api/v1/cases/{top}/escalate"), &app.admin, json!({"reason": "x"})).await;
+    app.post(
+        &format!("/api/v1/cases/{top}/reassign"),
+        &app.admin,
+        json!({"committee_id": centre, "reason": "x"}),
+    )
+    .await;
+    let no_more = app
+        .post(
+            &format!("/api/v1/cases/{top}/escalate"),
+            &app.admin,
+            json!({"reason": "x"}),
+        )
+        .await;
     assert_eq!(no_more.status, StatusCode::CONFLICT, "{}", no_more.text);
 }
 
@@ -1165,7 +1630,12 @@ async fn rules_reorder_and_validation_warn_about_rules_that_cannot_fire(db: &Tes
                      "target": {"type": "nearest", "kind": "township"}}))
         .await;
     assert_eq!(v.json["valid"], true, "{}", v.text);
-    let warned: Vec<i64> = v.json["warnings"].as_array().unwrap().iter().filter_map(|w| w["rule_id"].as_i64()).collect();
+    let warned: Vec<i64> = v.json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["rule_id"].as_i64())
+        .collect();
     let catch_all = list[9]["id"].as_i64().unwrap();
     assert!(warned.contains(&catch_all), "{}", v.text);
     let v = app
@@ -1177,25 +1647,56 @@ async fn rules_reorder_and_validation_warn_about_rules_that_cannot_fire(db: &Tes
 
     let mut ids: Vec<i64> = list.iter().map(|r| r["id"].as_i64().unwrap()).collect();
     ids.reverse();
-    let re = app.post("/api/v1/routing/rules/reorder", &app.admin, json!({"ids": ids})).await;
-    let order: Vec<i64> = re.json.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let re = app
+        .post(
+            "/api/v1/routing/rules/reorder",
+            &app.admin,
+            json!({"ids": ids}),
+        )
+        .await;
+    let order: Vec<i64> = re
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(order, ids);
     assert_eq!(re.json[0]["priority"], 10);
     // The catch-all now comes first: a labour case goes to a village.
     let sim = app
-        .post("/api/v1/routing/simulate", &app.viewer,
-              json!({"category": "labor", "region_code": "620722101201", "language": "zh-CN"}))
+        .post(
+            "/api/v1/routing/simulate",
+            &app.viewer,
+            json!({"category": "labor", "region_code": "620722101201", "language": "zh-CN"}),
+        )
         .await;
     assert_eq!(sim.json["rule_id"], catch_all, "{}", sim.text);
-    assert!(sim.json["text"].as_str().unwrap().contains("公里"), "{}", sim.text);
+    assert!(
+        sim.json["text"].as_str().unwrap().contains("公里"),
+        "{}",
+        sim.text
+    );
 
-    let one = app.get(&format!("/api/v1/routing/rules/{catch_all}"), &app.viewer).await;
+    let one = app
+        .get(&format!("/api/v1/routing/rules/{catch_all}"), &app.viewer)
+        .await;
     assert_eq!(one.json["target"]["max_distance_km"], 15.0);
     let del = app
-        .call(Method::DELETE, &format!("/api/v1/routing/rules/{catch_all}"), Some(&app.admin), Body::None)
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/routing/rules/{catch_all}"),
+            Some(&app.admin),
+            Body::None,
+        )
         .await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&format!("/api/v1/routing/rules/{catch_all}"), &app.admin).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/routing/rules/{catch_all}"), &app.admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn statistics_follow_their_documented_definitions(db: &TestDb) {
@@ -1239,7 +1740,10 @@ async fn statistics_follow_their_documented_definitions(db: &TestDb) {
     .await;
     {
         let mut c = app.storage.acquire().await.unwrap();
-        let case = storage::admin_cases::get_by_number(&mut c, &failed).await.unwrap().unwrap();
+        let case = storage::admin_cases::get_by_number(&mut c, &failed)
+            .await
+            .unwrap()
+            .unwrap();
         let mut tx = app.storage.begin().await.unwrap();
         storage::admin_cases::insert_seed_event(
             &mut tx,
@@ -1270,15 +1774,29 @@ async fn statistics_follow_their_documented_definitions(db: &TestDb) {
     // Outside the period entirely.
     seed_case(&app, 5, |c| c.submitted_at = now - 100 * DAY).await;
 
-    let s = app.get("/api/v1/stats?from=2026-10-22&to=2026-11-21", &app.viewer).await;
+    let s = app
+        .get("/api/v1/stats?from=2026-10-22&to=2026-11-21", &app.viewer)
+        .await;
     assert_eq!(s.status, StatusCode::OK, "{}", s.text);
     let j = &s.json;
-    assert_eq!(j["from"], "2026-10-21T16:00:00Z", "local midnight in Asia/Shanghai");
+    assert_eq!(
+        j["from"], "2026-10-21T16:00:00Z",
+        "local midnight in Asia/Shanghai"
+    );
     assert_eq!(j["to"], "2026-11-21T16:00:00Z");
     assert_eq!(j["submitted"], 4);
-    assert!(j["by_status"].as_array().unwrap().contains(&json!({"key": "resolved", "count": 2})));
-    assert!(j["by_category"].as_array().unwrap().contains(&json!({"key": "labor", "count": 1})));
-    assert!(j["by_region"].as_array().unwrap().contains(&json!({"key": "620722100", "count": 1})));
+    assert!(j["by_status"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"key": "resolved", "count": 2})));
+    assert!(j["by_category"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"key": "labor", "count": 1})));
+    assert!(j["by_region"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"key": "620722100", "count": 1})));
     assert_eq!(j["resolved"], 2);
     assert_eq!(j["failed"], 1);
     assert_eq!(j["resolution_rate"], 0.667);
@@ -1301,15 +1819,34 @@ async fn statistics_follow_their_documented_definitions(db: &TestDb) {
 
 async fn tokens_are_shown_once_and_stop_working_when_revoked(db: &TestDb) {
     let app = spawn(db).await;
-    let t = app.post("/api/v1/tokens", &app.admin, json!({"name": "县司法局", "role": "operator"})).await;
+    let t = app
+        .post(
+            "/api/v1/tokens",
+            &app.admin,
+            json!({"name": "县司法局", "role": "operator"}),
+        )
+        .await;
     assert_eq!(t.status, StatusCode::CREATED);
     let secret = t.json["token"].as_str().unwrap().to_owned();
     let id = t.json["id"].as_i64().unwrap();
-    assert_eq!(app.get("/api/v1/cases", &secret).await.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/tokens", &secret).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/v1/cases", &secret).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/tokens", &secret).await.status,
+        StatusCode::FORBIDDEN
+    );
     let list = app.get("/api/v1/tokens", &app.admin).await;
     assert!(!list.text.contains(&secret), "the secret is never listed");
-    let mine = list.json.as_array().unwrap().iter().find(|x| x["id"] == id).unwrap().clone();
+    let mine = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id)
+        .unwrap()
+        .clone();
     assert_eq!(mine["role"], "operator");
     assert_eq!(mine["last_used_at"], "2026-11-21T08:00:00Z");
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_tokens WHERE token_hash = $1")
@@ -1318,12 +1855,29 @@ async fn tokens_are_shown_once_and_stop_working_when_revoked(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(stored, 1);
-    let r = app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&app.admin), Body::None).await;
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some(&app.admin),
+            Body::None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let after = app.get("/api/v1/cases", &secret).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(after.json, json!({"error": "unauthorized", "message": "missing or invalid token"}));
-    let again = app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), Some(&app.admin), Body::None).await;
+    assert_eq!(
+        after.json,
+        json!({"error": "unauthorized", "message": "missing or invalid token"})
+    );
+    let again = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some(&app.admin),
+            Body::None,
+        )
+        .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
