@@ -138,6 +138,20 @@ pub struct CommitteeOut {
     pub illustrative: bool,
 }
 
+impl CommitteeOut {
+    /// The committee as `caller` may see it: office phones are public, but
+    /// a mobile number entered as a committee's phone is a person's and is
+    /// masked for viewers like any other.
+    pub fn for_caller(mut self, caller: &Caller) -> Self {
+        if !caller.sees_personal_data() {
+            if let Some(masked) = super::mask::phone(&self.phone) {
+                self.phone = masked;
+            }
+        }
+        self
+    }
+}
+
 impl From<Committee> for CommitteeOut {
     fn from(c: Committee) -> Self {
         Self {
@@ -225,7 +239,7 @@ async fn load(conn: &mut Conn, id: i64) -> ApiResult<Committee> {
     ))]
 async fn list_committees(
     State(state): State<AdminState>,
-    _caller: Caller,
+    caller: Caller,
     Query(q): Query<CommitteeQuery>,
 ) -> ApiResult<axum::Json<Vec<CommitteeOut>>> {
     let mut conn = state.storage.acquire().await?;
@@ -237,7 +251,7 @@ async fn list_committees(
             .filter(|c| kind.is_none_or(|k| c.kind.code() == k))
             .filter(|c| region.is_none_or(|r| c.region_code.as_str().starts_with(r)))
             .filter(|c| q.active.is_none_or(|a| c.active == a))
-            .map(CommitteeOut::from)
+            .map(|c| CommitteeOut::from(c).for_caller(&caller))
             .collect(),
     ))
 }
@@ -291,11 +305,13 @@ async fn create_committee(
     ))]
 async fn get_committee(
     State(state): State<AdminState>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<CommitteeOut>> {
     let mut conn = state.storage.acquire().await?;
-    Ok(axum::Json(load(&mut conn, id).await?.into()))
+    Ok(axum::Json(
+        CommitteeOut::from(load(&mut conn, id).await?).for_caller(&caller),
+    ))
 }
 
 /// Replaces a committee. Admin only.

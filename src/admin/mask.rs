@@ -10,7 +10,8 @@
 //! - a mediator's name: the family name and `*` for the rest (`张**`); a
 //!   mediator's phone: masked like a resident's;
 //! - committee office phones and addresses are public information for
-//!   residents and stay visible.
+//!   residents and stay visible, except a mobile number entered as a
+//!   committee's phone, which is masked like a person's.
 
 use crate::domain::Phone;
 

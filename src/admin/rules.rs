@@ -672,7 +672,7 @@ async fn validate_rule(
     ))]
 async fn simulate(
     State(state): State<AdminState>,
-    _caller: Caller,
+    caller: Caller,
     Json(input): Json<SimulateIn>,
 ) -> ApiResult<axum::Json<SimulateOut>> {
     let category = Category::parse(&input.category)?;
@@ -706,7 +706,9 @@ async fn simulate(
     Ok(axum::Json(SimulateOut {
         text: d.explanation.render(lang),
         explanation: serde_json::to_value(&d.explanation).unwrap_or_default(),
-        committee: d.committee.map(CommitteeOut::from),
+        committee: d
+            .committee
+            .map(|c| CommitteeOut::from(c).for_caller(&caller)),
         rule_id: d.rule_id,
         distance_km: d.distance_km.map(|k| (k * 10.0).round() / 10.0),
         accept_hours: d.accept_hours,

@@ -710,7 +710,18 @@ async fn a_viewer_never_sees_a_phone_number(db: &TestDb) {
     assert_eq!(m.status, StatusCode::CREATED);
     let mid = m.json["id"].as_i64().unwrap();
 
+    // A committee whose "office" phone is someone's mobile.
+    let mobile_office = app
+        .post(
+            "/api/v1/committees",
+            &app.admin,
+            json!({"code": "MOBILE", "name": "手机号调委会", "kind": "village", "region_code": "620722101201",
+                   "lat": 38.6051, "lon": 100.8001, "phone": "13611112222"}),
+        )
+        .await;
+    let mobile_id = mobile_office.json["id"].as_i64().unwrap();
     let paths = [
+        format!("/api/v1/committees/{mobile_id}"),
         format!("/api/v1/cases/{number}"),
         "/api/v1/cases".to_owned(),
         "/api/v1/mediators".to_owned(),
