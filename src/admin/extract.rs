@@ -180,7 +180,12 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
                 .split_once(": ")
                 .map(|(p, _)| p)
                 .filter(|p| !p.contains(' ') && *p != ".")
-                .map(str::to_owned);
+                .map(str::to_owned)
+                // "missing field `name`", "unknown field `colour`" at the top level.
+                .or_else(|| {
+                    let (_, rest) = detail.split_once("field `")?;
+                    rest.split_once('`').map(|(f, _)| f.to_owned())
+                });
             ApiError::Invalid {
                 message: detail,
                 field,

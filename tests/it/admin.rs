@@ -811,7 +811,14 @@ async fn bad_payloads_get_the_json_error_shape_and_never_a_500(db: &TestDb) {
             "/api/v1/committees".into(),
             Body::Json(with("colour", json!("red"))),
             422,
-            None,
+            Some("colour"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/committees".into(),
+            Body::Json(json!({"code": "X"})),
+            422,
+            Some("name"),
         ),
         (
             Method::POST,
