@@ -10,6 +10,7 @@
 //! themselves, [`storage`] holds all SQL for SQLite and PostgreSQL,
 //! [`import`] loads region, committee and rule files.
 
+pub mod admin;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod lifecycle;
+pub mod metrics;
 pub mod outgoing;
 pub mod routing;
 pub mod secrets;

@@ -10,14 +10,17 @@
 //! a [`Tx`] dereferences to, so a handler can commit its dialogue state, case
 //! rows, events and outgoing messages in one transaction.
 
+pub mod admin_cases;
 pub mod audit;
 pub mod cases;
 pub mod committees;
 pub mod conversations;
 pub mod jobs;
+pub mod mediators;
 pub mod regions;
 pub mod residents;
 pub mod rules;
+pub mod stats;
 pub mod tokens;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
