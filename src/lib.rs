@@ -21,3 +21,4 @@ pub mod outgoing;
 pub mod routing;
 pub mod secrets;
 pub mod storage;
+pub mod telegram;

@@ -13,6 +13,9 @@
 pub mod audit;
 pub mod cases;
 pub mod committees;
+pub mod inbox;
+pub mod outbox;
+pub mod reachability;
 pub mod regions;
 pub mod rules;
 pub mod tokens;
