@@ -20,8 +20,8 @@
 
 use crate::telegram::html;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
@@ -187,7 +187,7 @@ impl FakeBotApi {
             webhook_retry: Duration::from_millis(50),
         });
         let app = Router::new()
-            .route("/{bot}/{method}", any(handle))
+            .fallback(any(handle))
             .with_state(shared.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -566,10 +566,51 @@ fn parse_params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result
                 params.insert(k.into_owned(), Value::String(v.into_owned()));
             }
         } else if ctype.starts_with("multipart/form-data") {
-            return Err("Bad Request: the fake does not take file uploads".into());
+            // teloxide sends methods that could carry a file (setWebhook's
+            // certificate) as multipart even without one.
+            let boundary = ctype
+                .split(';')
+                .filter_map(|p| p.trim().strip_prefix("boundary="))
+                .next()
+                .map(|b| b.trim_matches('"').to_owned())
+                .ok_or("Bad Request: multipart without boundary")?;
+            for (k, v) in parse_multipart(body, &boundary) {
+                params.insert(k, Value::String(v));
+            }
         }
     }
     Ok(Value::Object(params))
+}
+
+/// Text fields of a multipart body (file parts are recorded by name only).
+fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    let delimiter = format!("--{boundary}");
+    let mut out = Vec::new();
+    for part in text.split(delimiter.as_str()) {
+        let part = part.strip_prefix("\r\n").unwrap_or(part);
+        if part.starts_with("--") || part.trim().is_empty() {
+            continue;
+        }
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("name="))
+            .next()
+            .map(|n| n.split("\r\n").next().unwrap_or(n).trim_matches('"').to_owned())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        if head.contains("filename=") {
+            out.push((name, "<file>".to_owned()));
+        } else {
+            out.push((name, value.to_owned()));
+        }
+    }
+    out
 }
 
 fn int_param(p: &Value, k: &str) -> Option<i64> {
@@ -649,17 +690,67 @@ fn chat_json(chat_id: i64) -> Value {
     }
 }
 
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Methods the fake knows, in Telegram's spelling (Telegram matches method
+/// names case-insensitively, and teloxide sends `SendMessage`).
+const METHODS: [&str; 12] = [
+    "getMe",
+    "getUpdates",
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+    "setMyCommands",
+    "deleteMyCommands",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "logOut",
+];
+
+fn canonical_method(m: &str) -> String {
+    METHODS
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(m))
+        .map(|k| (*k).to_owned())
+        .unwrap_or_else(|| m.to_owned())
+}
+
 fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
 async fn handle(
     State(shared): State<Arc<Shared>>,
-    Path((bot, method)): Path<(String, String)>,
+    uri: Uri,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // `/bot<token>/<method>`; tolerate a doubled slash from a base URL
+    // that ends in one.
+    let path = percent_decode(uri.path());
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let bot = segments.next().unwrap_or("").to_owned();
+    let method = canonical_method(segments.next().unwrap_or(""));
     let params = match parse_params(&headers, query.as_deref(), &body) {
         Ok(p) => p,
         Err(e) => return err(400, &e),

@@ -7,3 +7,4 @@ mod support;
 mod import;
 mod routing;
 mod storage;
+mod telegram;
