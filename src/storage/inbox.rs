@@ -69,8 +69,7 @@ fn row_to_inbox(r: &sqlx::any::AnyRow) -> Result<InboxRow, StorageError> {
     })
 }
 
-const COLUMNS: &str =
-    "update_id, chat_id, payload, status, attempts, received_at, next_attempt_at";
+const COLUMNS: &str = "update_id, chat_id, payload, status, attempts, received_at, next_attempt_at";
 
 /// Stores an update unless one with the same id is already stored (a
 /// redelivery). Returns whether it was new.

@@ -11,7 +11,7 @@
 //! instance is claiming at that moment (`FOR UPDATE SKIP LOCKED`).
 
 use super::{Conn, StorageError};
-use crate::outgoing::{Keyboard, OutBody, OutMessage, MAX_TEXT_CHARS};
+use crate::outgoing::{OutBody, OutMessage, MAX_TEXT_CHARS};
 use sqlx::Row;
 
 /// Where an outbox row stands.
@@ -161,11 +161,6 @@ pub async fn enqueue(
     Ok(ids)
 }
 
-/// Whether a keyboard is a reply keyboard (used by tests and the sender).
-pub fn is_reply_keyboard(k: &Keyboard) -> bool {
-    matches!(k, Keyboard::Reply(_) | Keyboard::Remove)
-}
-
 /// Claims up to `limit` due rows for `instance` until `lease_until`, oldest
 /// first, at most the oldest pending one per chat.
 pub async fn claim_due(
@@ -200,10 +195,19 @@ pub async fn claim_due(
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
-    let mut out = rows
-        .iter()
-        .map(row_to_outbox)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        match row_to_outbox(r) {
+            Ok(row) => out.push(row),
+            // A row that cannot be read would otherwise be claimed forever
+            // and hold up its chat: fail it and go on.
+            Err(StorageError::Corrupt(what)) => {
+                let id: i64 = r.try_get("id")?;
+                mark_failed(conn, id, &what).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     out.sort_by_key(|r| r.id);
     Ok(out)
 }

@@ -65,7 +65,10 @@ pub async fn mark_reachable(conn: &mut Conn, chat_id: i64) -> Result<(), Storage
 }
 
 /// Whether the resident with this chat is reachable (`None`: no resident).
-pub async fn resident_reachable(conn: &mut Conn, chat_id: i64) -> Result<Option<bool>, StorageError> {
+pub async fn resident_reachable(
+    conn: &mut Conn,
+    chat_id: i64,
+) -> Result<Option<bool>, StorageError> {
     let v: Option<i64> = sqlx::query_scalar("SELECT reachable FROM residents WHERE chat_id = $1")
         .bind(chat_id)
         .fetch_optional(&mut *conn)
@@ -74,7 +77,10 @@ pub async fn resident_reachable(conn: &mut Conn, chat_id: i64) -> Result<Option<
 }
 
 /// Whether the mediator with this chat is reachable (`None`: no mediator).
-pub async fn mediator_reachable(conn: &mut Conn, chat_id: i64) -> Result<Option<bool>, StorageError> {
+pub async fn mediator_reachable(
+    conn: &mut Conn,
+    chat_id: i64,
+) -> Result<Option<bool>, StorageError> {
     let v: Option<i64> = sqlx::query_scalar("SELECT reachable FROM mediators WHERE chat_id = $1")
         .bind(chat_id)
         .fetch_optional(&mut *conn)

@@ -134,6 +134,7 @@ impl Applier {
                 }
             }
             tokio::select! {
+            biased;
                 _ = shutdown.cancelled() => break,
                 _ = inbox_notify.notified() => {}
                 _ = tokio::time::sleep(self.cfg.sweep_interval) => {}
@@ -188,29 +189,36 @@ impl Applier {
         let raw: serde_json::Value = match serde_json::from_str(&row.payload) {
             Ok(v) => v,
             Err(_) => {
-                tracing::error!(update_id = row.update_id, "stored update is not JSON; skipped");
+                tracing::error!(
+                    update_id = row.update_id,
+                    "stored update is not JSON; skipped"
+                );
                 tx.commit().await?;
                 return Ok(Step::Progress);
             }
         };
-        let incoming =
-            match update::map(&raw, self.bot_username.as_deref(), row.received_at) {
-                Mapped::Incoming(i) => i,
-                Mapped::Membership { chat_id, blocked } => {
-                    if blocked {
-                        reachability::mark_unreachable(&mut tx, chat_id).await?;
-                    } else {
-                        reachability::mark_reachable(&mut tx, chat_id).await?;
-                    }
-                    tx.commit().await?;
-                    tracing::info!(update_id = row.update_id, chat_id, blocked, "bot membership changed");
-                    return Ok(Step::Progress);
+        let incoming = match update::map(&raw, self.bot_username.as_deref(), row.received_at) {
+            Mapped::Incoming(i) => i,
+            Mapped::Membership { chat_id, blocked } => {
+                if blocked {
+                    reachability::mark_unreachable(&mut tx, chat_id).await?;
+                } else {
+                    reachability::mark_reachable(&mut tx, chat_id).await?;
                 }
-                Mapped::Ignore => {
-                    tx.commit().await?;
-                    return Ok(Step::Progress);
-                }
-            };
+                tx.commit().await?;
+                tracing::info!(
+                    update_id = row.update_id,
+                    chat_id,
+                    blocked,
+                    "bot membership changed"
+                );
+                return Ok(Step::Progress);
+            }
+            Mapped::Ignore => {
+                tx.commit().await?;
+                return Ok(Step::Progress);
+            }
+        };
         if incoming.chat.private {
             // Someone who writes to the bot can be written to.
             reachability::mark_reachable(&mut tx, incoming.chat.id).await?;
@@ -224,7 +232,12 @@ impl Applier {
                     outbox::enqueue(&mut tx, m, None, now).await?;
                 }
                 tx.commit().await?;
-                tracing::debug!(update_id = row.update_id, chat_id = incoming.chat.id, replies = messages.len(), "applied");
+                tracing::debug!(
+                    update_id = row.update_id,
+                    chat_id = incoming.chat.id,
+                    replies = messages.len(),
+                    "applied"
+                );
                 if !messages.is_empty() {
                     self.outbox_notify.notify_one();
                 }

@@ -154,7 +154,9 @@ pub struct FakeBotApi {
 
 impl std::fmt::Debug for FakeBotApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeBotApi").field("addr", &self.addr).finish()
+        f.debug_struct("FakeBotApi")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -478,8 +480,13 @@ pub mod updates {
 
     /// The person blocked (`true`) or unblocked the bot.
     pub fn blocked(u: &FakeUser, blocked: bool) -> Value {
-        let (old, new) = if blocked { ("member", "kicked") } else { ("kicked", "member") };
-        let bot = json!({"id": BOT_ID, "is_bot": true, "first_name": "解纷", "username": BOT_USERNAME});
+        let (old, new) = if blocked {
+            ("member", "kicked")
+        } else {
+            ("kicked", "member")
+        };
+        let bot =
+            json!({"id": BOT_ID, "is_bot": true, "first_name": "解纷", "username": BOT_USERNAME});
         json!({"my_chat_member": {
             "chat": private_chat(u), "from": u.json(), "date": DATE,
             "old_chat_member": {"status": old, "user": bot},
@@ -599,7 +606,13 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, String)> {
             .split(';')
             .filter_map(|p| p.trim().strip_prefix("name="))
             .next()
-            .map(|n| n.split("\r\n").next().unwrap_or(n).trim_matches('"').to_owned())
+            .map(|n| {
+                n.split("\r\n")
+                    .next()
+                    .unwrap_or(n)
+                    .trim_matches('"')
+                    .to_owned()
+            })
         else {
             continue;
         };
@@ -667,8 +680,8 @@ fn check_text(p: &Value) -> Result<String, String> {
     let text = str_param(p, "text").unwrap_or("");
     let html_mode = str_param(p, "parse_mode").is_some_and(|m| m.eq_ignore_ascii_case("html"));
     let (visible, len) = if html_mode {
-        let tokens =
-            html::tokenize(text).map_err(|e| format!("Bad Request: can't parse entities: {}", e.0))?;
+        let tokens = html::tokenize(text)
+            .map_err(|e| format!("Bad Request: can't parse entities: {}", e.0))?;
         (html::visible_text(&tokens), html::visible_len(&tokens))
     } else {
         (text.to_owned(), text.encode_utf16().count())
@@ -887,7 +900,9 @@ fn send_message(s: &mut State_, p: &Value) -> Response {
         "from": {"id": BOT_ID, "is_bot": true, "first_name": "解纷", "username": BOT_USERNAME},
         "text": visible,
     });
-    let inline = markup.clone().filter(|m| m.get("inline_keyboard").is_some());
+    let inline = markup
+        .clone()
+        .filter(|m| m.get("inline_keyboard").is_some());
     if let (Some(o), Some(m)) = (msg.as_object_mut(), &inline) {
         o.insert("reply_markup".into(), m.clone());
     }
@@ -968,12 +983,7 @@ async fn get_updates(shared: &Shared, p: &Value) -> Response {
                     s.queue.pop_front();
                 }
             }
-            let batch: Vec<Value> = s
-                .queue
-                .iter()
-                .take(limit)
-                .map(|(_, u)| u.clone())
-                .collect();
+            let batch: Vec<Value> = s.queue.iter().take(limit).map(|(_, u)| u.clone()).collect();
             if !batch.is_empty() || timeout == 0 {
                 return ok(Value::Array(batch));
             }

@@ -75,9 +75,7 @@ pub fn tokenize(s: &str) -> Result<Vec<Token<'_>>, HtmlError> {
         let rest = &s[i..];
         if bytes[i] == b'<' {
             let Some(end) = rest.find('>') else {
-                return Err(HtmlError(format!(
-                    "Unclosed start tag at byte offset {i}"
-                )));
+                return Err(HtmlError(format!("Unclosed start tag at byte offset {i}")));
             };
             let raw = &rest[..=end];
             let inner = &raw[1..raw.len() - 1];

@@ -45,14 +45,13 @@ pub enum IntakeError {
     },
 }
 
-/// Stores a batch of raw updates in one transaction, ignoring ones already
-/// stored, and moves the polling offset past the batch. Returns how many
-/// were new.
+/// Stores a batch from getUpdates in one transaction, ignoring updates
+/// already stored, and moves the polling offset past the batch. Returns how
+/// many were new.
 pub async fn store_batch(
     storage: &Storage,
     updates: &[Value],
     now: i64,
-    advance_offset: bool,
 ) -> Result<usize, StorageError> {
     let mut tx = storage.begin().await?;
     let mut new = 0;
@@ -67,7 +66,7 @@ pub async fn store_batch(
         }
         last = Some(last.map_or(id, |l: i64| l.max(id)));
     }
-    if let (true, Some(last)) = (advance_offset, last) {
+    if let Some(last) = last {
         inbox::advance_poll_offset(&mut tx, last + 1).await?;
     }
     tx.commit().await?;
@@ -79,6 +78,7 @@ pub async fn store_batch(
 pub struct Poller {
     client: reqwest::Client,
     url: url::Url,
+    delete_webhook_url: url::Url,
     /// Seconds getUpdates may hold the request open.
     pub timeout_secs: u64,
     /// Updates per batch (1–100).
@@ -88,12 +88,17 @@ pub struct Poller {
 impl Poller {
     /// A poller for the bot `token` at `api_url` (e.g. `https://api.telegram.org/`).
     pub fn new(api_url: &url::Url, token: &Secret, timeout_secs: u64) -> Result<Self, IntakeError> {
-        let mut url = api_url.clone();
-        url.path_segments_mut()
-            .map_err(|_| IntakeError::Http("API URL cannot be a base".into()))?
-            .pop_if_empty()
-            .push(&format!("bot{}", token.expose()))
-            .push("getUpdates");
+        let method_url = |method: &str| -> Result<url::Url, IntakeError> {
+            let mut url = api_url.clone();
+            url.path_segments_mut()
+                .map_err(|_| IntakeError::Http("API URL cannot be a base".into()))?
+                .pop_if_empty()
+                .push(&format!("bot{}", token.expose()))
+                .push(method);
+            Ok(url)
+        };
+        let url = method_url("getUpdates")?;
+        let delete_webhook_url = method_url("deleteWebhook")?;
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             // The long poll itself plus room for a slow answer.
@@ -103,6 +108,7 @@ impl Poller {
         Ok(Self {
             client,
             url,
+            delete_webhook_url,
             timeout_secs,
             limit: 100,
         })
@@ -139,14 +145,40 @@ impl Poller {
         }
         match v.get("result") {
             Some(Value::Array(a)) => Ok(a.clone()),
-            _ => Err(IntakeError::Http("getUpdates answered without a result".into())),
+            _ => Err(IntakeError::Http(
+                "getUpdates answered without a result".into(),
+            )),
+        }
+    }
+
+    /// Removes a webhook left over from webhook mode (getUpdates answers 409
+    /// while one is set), keeping the updates Telegram holds.
+    pub async fn delete_webhook(&self) -> Result<(), IntakeError> {
+        let resp = self
+            .client
+            .post(self.delete_webhook_url.clone())
+            .json(&serde_json::json!({"drop_pending_updates": false}))
+            .send()
+            .await
+            .map_err(|e| IntakeError::Http(e.without_url().to_string()))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(IntakeError::Http(format!(
+                "deleteWebhook answered {}",
+                resp.status()
+            )))
         }
     }
 
     /// Fetches one batch with the stored offset and commits it to the inbox.
     /// The batch is confirmed to Telegram only by the next call, which reads
     /// the offset this commit wrote. Returns how many updates were new.
-    pub async fn poll_once(&self, storage: &Storage, clock: &SharedClock) -> Result<usize, IntakeError> {
+    pub async fn poll_once(
+        &self,
+        storage: &Storage,
+        clock: &SharedClock,
+    ) -> Result<usize, IntakeError> {
         let offset = {
             let mut c = storage.acquire().await?;
             inbox::poll_offset(&mut c).await?
@@ -155,7 +187,7 @@ impl Poller {
         if updates.is_empty() {
             return Ok(0);
         }
-        Ok(store_batch(storage, &updates, clock.now_ms(), true).await?)
+        Ok(store_batch(storage, &updates, clock.now_ms()).await?)
     }
 }
 
@@ -172,6 +204,7 @@ pub async fn run_polling(
     let mut backoff = Duration::from_millis(500);
     loop {
         let result = tokio::select! {
+            biased;
             _ = shutdown.cancelled() => break,
             r = poller.poll_once(&storage, &clock) => r,
         };
@@ -184,11 +217,23 @@ pub async fn run_polling(
                 }
             }
             Err(e) => {
+                if let IntakeError::Refused {
+                    code: 409,
+                    description,
+                } = &e
+                {
+                    if description.contains("webhook") {
+                        if let Err(e) = poller.delete_webhook().await {
+                            tracing::warn!(error = %e, "could not delete the webhook");
+                        }
+                    }
+                }
                 tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "polling failed");
                 tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(backoff) => {}
-                }
+                biased;
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
                 backoff = (backoff * 2).min(Duration::from_secs(30));
             }
         }
@@ -239,7 +284,22 @@ async fn receive(State(st): State<WebhookState>, headers: HeaderMap, body: Bytes
     let Some(id) = update::update_id(&update) else {
         return StatusCode::BAD_REQUEST;
     };
-    match store_batch(&st.storage, std::slice::from_ref(&update), st.clock.now_ms(), false).await {
+    // Keep the body exactly as Telegram sent it.
+    let raw = String::from_utf8_lossy(&body);
+    let stored = async {
+        let mut tx = st.storage.begin().await?;
+        inbox::insert(
+            &mut tx,
+            id,
+            update::chat_id(&update),
+            &raw,
+            st.clock.now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, StorageError>(())
+    };
+    match stored.await {
         Ok(_) => {
             st.inbox_notify.notify_one();
             StatusCode::OK

@@ -187,7 +187,8 @@ pub async fn start(
             let mut req = bot.set_webhook(w.url.clone());
             req.secret_token = Some(w.secret.expose().to_owned());
             req.drop_pending_updates = Some(false);
-            req.await.map_err(|e| TelegramError::Webhook(e.to_string()))?;
+            req.await
+                .map_err(|e| TelegramError::Webhook(e.to_string()))?;
             tracing::info!("webhook registered");
             Some(intake::webhook_router(
                 w.url.path(),
@@ -198,8 +199,11 @@ pub async fn start(
             ))
         }
         None => {
-            let poller =
-                intake::Poller::new(&settings.api_url, &settings.token, settings.poll_timeout_secs)?;
+            let poller = intake::Poller::new(
+                &settings.api_url,
+                &settings.token,
+                settings.poll_timeout_secs,
+            )?;
             let mut req = bot.delete_webhook();
             req.drop_pending_updates = Some(false);
             if let Err(e) = req.await {
@@ -232,7 +236,11 @@ pub async fn start(
         storage,
         clock,
         settings.admin_chat_id,
-        format!("{}-{}", std::process::id(), crate::secrets::random_secret(8)),
+        format!(
+            "{}-{}",
+            std::process::id(),
+            crate::secrets::random_secret(8)
+        ),
         settings.sender.clone(),
     );
     tasks.push(tokio::spawn(sender.run(outbox_notify.clone(), shutdown)));

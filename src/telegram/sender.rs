@@ -20,7 +20,7 @@ use crate::clock::SharedClock;
 use crate::config::Secret;
 use crate::i18n::{t, Lang};
 use crate::outgoing::{escape_html, Keyboard, OutBody, OutMessage, ShareRequest};
-use crate::storage::{outbox, reachability, outbox::OutboxRow, Storage, StorageError};
+use crate::storage::{outbox, outbox::OutboxRow, reachability, Storage, StorageError};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -236,6 +236,7 @@ impl Sender {
                 }
             }
             tokio::select! {
+            biased;
                 _ = shutdown.cancelled() => break,
                 _ = notify.notified() => {}
                 _ = tokio::time::sleep(this.cfg.sweep_interval) => {}
@@ -259,6 +260,7 @@ impl Sender {
         let chat_message = !matches!(row.body, OutBody::AnswerCallback { .. });
         let slot = self.limiter.reserve(row.chat_id, chat_message);
         tokio::select! {
+            biased;
             _ = tokio::time::sleep_until(slot) => {}
             _ = shutdown.cancelled() => {
                 // Not sent: hand the row back at once rather than hold the lease.
@@ -300,7 +302,12 @@ impl Sender {
             }
             Outcome::RetryAfter(d) => {
                 self.limiter.too_many_requests(row.chat_id, d);
-                tracing::info!(outbox_id = row.id, chat_id = row.chat_id, retry_after_s = d.as_secs(), "flood wait");
+                tracing::info!(
+                    outbox_id = row.id,
+                    chat_id = row.chat_id,
+                    retry_after_s = d.as_secs(),
+                    "flood wait"
+                );
                 self.release(row, now + d.as_millis() as i64, false, "429 retry after")
                     .await?;
             }
@@ -344,15 +351,27 @@ impl Sender {
                     let mut tx = self.storage.begin().await?;
                     outbox::mark_failed(&mut tx, row.id, &why).await?;
                     tx.commit().await?;
-                    tracing::error!(outbox_id = row.id, chat_id = row.chat_id, attempts, "giving up on a message");
+                    tracing::error!(
+                        outbox_id = row.id,
+                        chat_id = row.chat_id,
+                        attempts,
+                        "giving up on a message"
+                    );
                 } else {
-                    let exp = 2u32.saturating_pow(u32::try_from(row.attempts).unwrap_or(u32::MAX).min(20));
+                    let exp = 2u32
+                        .saturating_pow(u32::try_from(row.attempts).unwrap_or(u32::MAX).min(20));
                     let delay = self
                         .cfg
                         .base_backoff
                         .saturating_mul(exp)
                         .min(self.cfg.max_backoff);
-                    tracing::warn!(outbox_id = row.id, chat_id = row.chat_id, attempts, retry_in_ms = delay.as_millis() as u64, "send failed; will retry");
+                    tracing::warn!(
+                        outbox_id = row.id,
+                        chat_id = row.chat_id,
+                        attempts,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "send failed; will retry"
+                    );
                     self.release(row, now + delay.as_millis() as i64, true, &why)
                         .await?;
                 }
@@ -375,9 +394,9 @@ impl Sender {
                 html,
                 keyboard,
             } => {
-                let mut req = self
-                    .bot
-                    .edit_message_text(chat, MessageId(*message_id), html.clone());
+                let mut req =
+                    self.bot
+                        .edit_message_text(chat, MessageId(*message_id), html.clone());
                 req.parse_mode = Some(ParseMode::Html);
                 req.reply_markup = keyboard.as_ref().map(inline_markup);
                 req_result(req.await)
@@ -419,7 +438,9 @@ fn req_result<T>(r: Result<T, RequestError>) -> Result<(), RequestError> {
 /// Sorts a Bot API error into what the sender does about it.
 fn classify(e: RequestError) -> Outcome {
     match e {
-        RequestError::RetryAfter(s) => Outcome::RetryAfter(s.duration().max(Duration::from_secs(1))),
+        RequestError::RetryAfter(s) => {
+            Outcome::RetryAfter(s.duration().max(Duration::from_secs(1)))
+        }
         RequestError::Api(api) => {
             let desc = api.to_string();
             match api {

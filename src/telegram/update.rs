@@ -52,7 +52,11 @@ pub fn update_id(update: &Value) -> Option<i64> {
 /// in order.
 pub fn chat_id(update: &Value) -> Option<i64> {
     for k in MESSAGE_KEYS.iter().chain(CHAT_KEYS.iter()) {
-        if let Some(id) = update.get(*k).and_then(|m| m.get("chat")).and_then(|c| c.get("id")) {
+        if let Some(id) = update
+            .get(*k)
+            .and_then(|m| m.get("chat"))
+            .and_then(|c| c.get("id"))
+        {
             return id.as_i64();
         }
     }
@@ -85,9 +89,15 @@ pub fn map(update: &Value, bot_username: Option<&str>, received_at_ms: i64) -> M
         return map_callback(q, received_at_ms);
     }
     if let Some(m) = update.get("my_chat_member") {
-        let private =
-            m.get("chat").and_then(|c| c.get("type")).and_then(Value::as_str) == Some("private");
-        let chat = m.get("chat").and_then(|c| c.get("id")).and_then(Value::as_i64);
+        let private = m
+            .get("chat")
+            .and_then(|c| c.get("type"))
+            .and_then(Value::as_str)
+            == Some("private");
+        let chat = m
+            .get("chat")
+            .and_then(|c| c.get("id"))
+            .and_then(Value::as_i64);
         let status = m
             .get("new_chat_member")
             .and_then(|c| c.get("status"))

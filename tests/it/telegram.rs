@@ -3,9 +3,7 @@
 //! the outbox sender's limits, retries, 429s and 403s.
 
 use crate::on_both_backends;
-use crate::support::telegram::{
-    eventually, seen, spawn_app, EchoHandler, Mode, WEBHOOK_SECRET,
-};
+use crate::support::telegram::{eventually, seen, spawn_app, EchoHandler, Mode, WEBHOOK_SECRET};
 use crate::support::TestDb;
 use jiefen::clock::{SharedClock, SystemClock};
 use jiefen::config::Secret;
@@ -38,6 +36,7 @@ on_both_backends!(
     two_senders_on_one_database_never_send_the_same_row_twice,
     a_5000_character_text_arrives_as_two_messages_telegram_accepts,
     a_rejected_message_is_failed_and_not_retried,
+    shutting_down_finishes_the_update_in_flight_and_takes_no_new_ones,
 );
 
 fn echo() -> Arc<EchoHandler> {
@@ -213,7 +212,10 @@ async fn a_webhook_call_without_the_right_secret_is_refused_and_stores_nothing(d
     assert_eq!(wrong.status(), 401);
     let longer = client
         .post(url.clone())
-        .header("X-Telegram-Bot-Api-Secret-Token", format!("{WEBHOOK_SECRET}x"))
+        .header(
+            "X-Telegram-Bot-Api-Secret-Token",
+            format!("{WEBHOOK_SECRET}x"),
+        )
         .json(&update)
         .send()
         .await
@@ -252,7 +254,10 @@ async fn webhook_mode_registers_once_applies_updates_and_never_deletes_the_webho
     assert_eq!(fake.calls_to("setWebhook").len(), 1);
     assert!(fake.calls_to("deleteWebhook").is_empty());
     assert!(fake.calls_to("getUpdates").is_empty());
-    assert!(fake.webhook().is_some(), "the webhook outlives this instance");
+    assert!(
+        fake.webhook().is_some(),
+        "the webhook outlives this instance"
+    );
     // The command menu is registered in Chinese (default, zh) and English.
     let menus = fake.calls_to("setMyCommands");
     assert_eq!(menus.len(), 3);
@@ -362,9 +367,7 @@ async fn one_chats_updates_are_applied_in_order_while_other_chats_proceed(db: &T
     app.stop().await;
 }
 
-async fn a_handler_that_keeps_failing_is_retried_then_given_up_and_the_chat_moves_on(
-    db: &TestDb,
-) {
+async fn a_handler_that_keeps_failing_is_retried_then_given_up_and_the_chat_moves_on(db: &TestDb) {
     let fake = FakeBotApi::start().await.unwrap();
     let user = FakeUser::new(2003, "en");
     let failing = Arc::new(EchoHandler {
@@ -483,7 +486,9 @@ async fn a_403_marks_the_resident_unreachable_and_stops_retrying(db: &TestDb) {
     app.stop().await;
     let mut c = db.storage.acquire().await.unwrap();
     assert_eq!(
-        reachability::resident_reachable(&mut c, chat).await.unwrap(),
+        reachability::resident_reachable(&mut c, chat)
+            .await
+            .unwrap(),
         Some(false)
     );
     let tries = fake
@@ -632,7 +637,11 @@ async fn a_5000_character_text_arrives_as_two_messages_telegram_accepts(db: &Tes
         i += 1;
     }
     let keyboard = Keyboard::Inline(InlineKeyboard::column(vec![InlineButton::new("好", "ok")]));
-    enqueue_all(db, &[OutMessage::with_keyboard(chat, html.clone(), keyboard)]).await;
+    enqueue_all(
+        db,
+        &[OutMessage::with_keyboard(chat, html.clone(), keyboard)],
+    )
+    .await;
     let app = spawn_app(db, &fake, Mode::Polling, echo(), |_| {}).await;
     app.runtime.outbox_notify.notify_one();
     eventually("both parts arrive", || async {
@@ -642,9 +651,8 @@ async fn a_5000_character_text_arrives_as_two_messages_telegram_accepts(db: &Tes
     app.stop().await;
     let parts = fake.messages_to(chat);
     assert!(fake.calls_to("sendMessage").iter().all(|c| c.status == 200));
-    let whole = jiefen::telegram::html::visible_text(
-        &jiefen::telegram::html::tokenize(&html).unwrap(),
-    );
+    let whole =
+        jiefen::telegram::html::visible_text(&jiefen::telegram::html::tokenize(&html).unwrap());
     assert_eq!(format!("{}{}", parts[0].text, parts[1].text), whole);
     assert!(parts[0].reply_markup.is_none());
     assert_eq!(parts[1].button_data(), ["ok"]);
@@ -678,6 +686,36 @@ async fn a_rejected_message_is_failed_and_not_retried(db: &TestDb) {
         .filter(|c| c.status == 400)
         .count();
     assert_eq!(refused, 1);
+}
+
+async fn shutting_down_finishes_the_update_in_flight_and_takes_no_new_ones(db: &TestDb) {
+    let fake = FakeBotApi::start().await.unwrap();
+    let user = FakeUser::new(9001, "zh-hans");
+    let gate = Arc::new(Semaphore::new(0));
+    let handler = Arc::new(EchoHandler {
+        gate: Some((user.id, gate.clone())),
+        ..Default::default()
+    });
+    let app = spawn_app(db, &fake, Mode::Polling, handler.clone(), |_| {}).await;
+    fake.push_update(updates::text(&user, 1, "在处理"));
+    eventually("the update is being handled", || {
+        let r = handler.reached_gate.clone();
+        async move { r.load(Ordering::SeqCst) }
+    })
+    .await;
+    app.shutdown.cancel();
+    let late = fake.push_update(updates::text(&user, 2, "太晚了"));
+    gate.add_permits(1);
+    tokio::time::timeout(Duration::from_secs(30), app.runtime.join())
+        .await
+        .expect("stops after the update in flight");
+    assert_eq!(seen(db, user.id).await, ["在处理"]);
+    let mut c = db.storage.acquire().await.unwrap();
+    assert!(
+        inbox::get(&mut c, late).await.unwrap().is_none(),
+        "no new intake after shutdown"
+    );
+    assert_eq!(fake.unconfirmed_update_ids(), vec![late]);
 }
 
 /// The fake answers like Telegram where it matters, as teloxide sees it.

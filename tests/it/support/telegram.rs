@@ -136,7 +136,10 @@ impl UpdateHandler for EchoHandler {
         if let Event::Button { callback_id, .. } = &incoming.event {
             out.push(OutMessage::answer(chat, callback_id.clone(), None));
         }
-        out.push(OutMessage::text(chat, format!("echo: {}", escape_html(&line))));
+        out.push(OutMessage::text(
+            chat,
+            format!("echo: {}", escape_html(&line)),
+        ));
         Ok(out)
     }
 }
