@@ -88,7 +88,10 @@ impl Applier {
         if storage.backend() == Backend::Sqlite {
             cfg.concurrency = 1;
         }
-        cfg.concurrency = cfg.concurrency.max(1);
+        // Each chat in progress holds a connection for its transaction;
+        // leave two for intake and the sender.
+        let pool = storage.pool().options().get_max_connections() as usize;
+        cfg.concurrency = cfg.concurrency.min(pool.saturating_sub(2)).max(1);
         Self {
             storage,
             clock,

@@ -172,12 +172,12 @@ pub async fn start(
     let bot_username = match bot.get_me().await {
         Ok(me) => me.user.username.clone(),
         Err(e) => {
-            tracing::warn!(error = %e, "getMe failed; commands for other bots in groups are not told apart");
+            tracing::warn!(error = %sender::describe_error(&e), "getMe failed; commands for other bots in groups are not told apart");
             None
         }
     };
     if let Err(e) = set_my_commands(&bot).await {
-        tracing::warn!(error = %e, "setMyCommands failed");
+        tracing::warn!(error = %sender::describe_error(&e), "setMyCommands failed");
     }
     let inbox_notify = Arc::new(Notify::new());
     let outbox_notify = Arc::new(Notify::new());
@@ -207,7 +207,7 @@ pub async fn start(
             let mut req = bot.delete_webhook();
             req.drop_pending_updates = Some(false);
             if let Err(e) = req.await {
-                tracing::warn!(error = %e, "deleteWebhook failed; polling will retry");
+                tracing::warn!(error = %sender::describe_error(&e), "deleteWebhook failed; polling will retry");
             }
             tasks.push(tokio::spawn(intake::run_polling(
                 poller,

@@ -465,6 +465,15 @@ fn classify(e: RequestError) -> Outcome {
     }
 }
 
+/// A Bot API error as text safe for logs: network errors lose their URL,
+/// which holds the bot token.
+pub fn describe_error(e: &RequestError) -> String {
+    match e {
+        RequestError::Network(n) => n.without_url_ref(),
+        other => other.to_string(),
+    }
+}
+
 trait WithoutUrl {
     fn without_url_ref(&self) -> String;
 }
