@@ -37,6 +37,7 @@ on_both_backends!(
     a_5000_character_text_arrives_as_two_messages_telegram_accepts,
     a_rejected_message_is_failed_and_not_retried,
     shutting_down_finishes_the_update_in_flight_and_takes_no_new_ones,
+    a_button_answer_does_not_wait_behind_the_chats_messages,
 );
 
 fn echo() -> Arc<EchoHandler> {
@@ -716,6 +717,36 @@ async fn shutting_down_finishes_the_update_in_flight_and_takes_no_new_ones(db: &
         "no new intake after shutdown"
     );
     assert_eq!(fake.unconfirmed_update_ids(), vec![late]);
+}
+
+async fn a_button_answer_does_not_wait_behind_the_chats_messages(db: &TestDb) {
+    let fake = FakeBotApi::start().await.unwrap();
+    let chat = 9002;
+    let mut msgs: Vec<OutMessage> = (1..=3)
+        .map(|i| OutMessage::text(chat, format!("part {i}")))
+        .collect();
+    msgs.push(OutMessage::answer(chat, "cb-1", None));
+    enqueue_all(db, &msgs).await;
+    let app = spawn_app(db, &fake, Mode::Polling, echo(), |_| {}).await;
+    app.runtime.outbox_notify.notify_one();
+    eventually("everything is sent", || async {
+        fake.messages_to(chat).len() == 3 && !fake.calls_to("answerCallbackQuery").is_empty()
+    })
+    .await;
+    app.stop().await;
+    let order: Vec<String> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| matches!(c.method.as_str(), "sendMessage" | "answerCallbackQuery"))
+        .map(|c| c.method)
+        .collect();
+    // Messages to one chat are a second apart; the answer goes out at once.
+    let answer_at = order
+        .iter()
+        .position(|m| m == "answerCallbackQuery")
+        .unwrap();
+    assert!(answer_at < 2, "{order:?}");
+    assert_eq!(texts(&fake, chat), ["part 1", "part 2", "part 3"]);
 }
 
 /// The fake answers like Telegram where it matters, as teloxide sees it.
