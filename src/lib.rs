@@ -26,3 +26,4 @@ pub mod routing;
 pub mod secrets;
 pub mod storage;
 pub mod terminal;
+pub mod telegram;

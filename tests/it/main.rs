@@ -10,3 +10,4 @@ mod import;
 mod resident;
 mod routing;
 mod storage;
+mod telegram;
