@@ -11,6 +11,7 @@
 //! [`import`] loads region, committee and rule files.
 
 pub mod admin;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -25,5 +26,5 @@ pub mod outgoing;
 pub mod routing;
 pub mod secrets;
 pub mod storage;
-pub mod terminal;
 pub mod telegram;
+pub mod terminal;

@@ -15,15 +15,16 @@ pub mod audit;
 pub mod cases;
 pub mod committees;
 pub mod conversations;
+pub mod inbox;
 pub mod jobs;
 pub mod mediators;
-pub mod inbox;
 pub mod outbox;
 pub mod reachability;
 pub mod regions;
 pub mod residents;
 pub mod rules;
 pub mod stats;
+pub mod terminal;
 pub mod tokens;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
