@@ -197,8 +197,13 @@ pub async fn run(cli: Cli, database_given: bool) -> anyhow::Result<()> {
         }
         Command::Serve(cfg) => {
             cfg.validate().map_err(anyhow::Error::msg)?;
-            let _storage = open(&cli.db).await?;
-            anyhow::bail!("serve is not available in this build yet");
+            let storage = open(&cli.db).await?;
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            crate::app::cancel_on_signal(shutdown.clone());
+            let clock: crate::clock::SharedClock = std::sync::Arc::new(SystemClock);
+            let running = crate::app::start(storage.clone(), &cfg, clock, shutdown).await?;
+            running.wait().await?;
+            storage.close().await;
         }
     }
     Ok(())
