@@ -15,6 +15,7 @@ pub mod cases;
 pub mod committees;
 pub mod conversations;
 pub mod jobs;
+pub mod mediator_desk;
 pub mod regions;
 pub mod residents;
 pub mod rules;
