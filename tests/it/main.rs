@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod import;
+mod mediator;
 mod resident;
 mod routing;
 mod storage;
