@@ -376,3 +376,345 @@ async fn an_invite_links_once_and_wrong_codes_get_clear_answers_then_throttling(
     let out = bot.cmd(9003, "start", "").await;
     assert!(said_to(&out, 9003).contains(&tr(lang, "welcome-consent")));
 }
+
+on_both_backends!(
+    the_whole_lifecycle_from_filing_to_the_follow_up,
+);
+
+const RESIDENT: i64 = 1001;
+const MED_A: i64 = 9001;
+const MED_B: i64 = 9002;
+
+async fn the_whole_lifecycle_from_filing_to_the_follow_up(db: &TestDb) {
+    let bot = bot(db).await;
+    let zh = Lang::ZhCn;
+    let en = Lang::En;
+    let a = bot.mediator("620722-LABOR", MED_A, "王调解", "zh-CN").await;
+    let b = bot.mediator("620722-LABOR", MED_B, "Li <Wei>", "en").await;
+    // An unlinked mediator of the committee gets nothing.
+    bot.invite("620722-LABOR", "未绑定", "zh-CN", "unused-code", HOUR)
+        .await;
+
+    // Filing: both linked mediators get the assignment with the summary.
+    let user_text = "老板欠了三个月工资 <共 12000 元> & 没签合同";
+    let case_id = bot.file(RESIDENT, "category-labor", user_text, true).await;
+    let number = "620722-2026-000001";
+    let mut c = db.storage.acquire().await.unwrap();
+    let details: String = sqlx::query_scalar(
+        "SELECT details FROM case_events WHERE case_id = $1 AND kind = 'assigned'",
+    )
+    .bind(case_id)
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    drop(c);
+    let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+    let explanation: Explanation =
+        serde_json::from_value(details["explanation"].clone()).unwrap();
+    let outbox_like = bot.cmd(MED_A, "mycases", "").await;
+    assert!(said_to(&outbox_like, MED_A).contains(&format!(
+        "{number} · 劳动争议、欠薪 · 已分派，等待受理 · 期限 2026-03-11 10:00"
+    )));
+    let card = bot
+        .press(MED_A, &outbox_like, &t(zh, "btn-med-view", &[("number", number.into())]))
+        .await;
+    let expected = t(
+        zh,
+        "med-assignment",
+        &[
+            ("number", number.into()),
+            ("committee", "民乐县劳动人事争议人民调解委员会".into()),
+            ("category", "劳动争议、欠薪".into()),
+            (
+                "description",
+                "老板欠了三个月工资 &lt;共 12000 元&gt; &amp; 没签合同".into(),
+            ),
+            ("files", 0.into()),
+            (
+                "place",
+                "民乐县 六坝镇 六坝村 (38.60600, 100.80100)".into(),
+            ),
+            ("parties", 2.into()),
+            ("risk", "没有".into()),
+            ("phone", "13800138000".into()),
+            ("explanation", escape(&explanation.render(zh)).into()),
+            ("deadline", "2026-03-11 10:00".into()),
+        ],
+    );
+    assert_eq!(said_to(&card, MED_A), expected);
+
+    // A accepts first: the resident and B are told; B's later press is refused.
+    let out = bot.press(MED_A, &card, &tr(zh, "btn-med-accept")).await;
+    assert!(said_to(&out, MED_A).contains(&t(
+        zh,
+        "med-accepted-ok",
+        &[("number", number.into()), ("deadline", "2026-04-09 10:00".into())]
+    )), "{out:#?}");
+    assert_eq!(
+        said_to(&out, RESIDENT),
+        t(
+            zh,
+            "resident-accepted",
+            &[
+                ("number", number.into()),
+                ("committee", "民乐县劳动人事争议人民调解委员会".into()),
+                ("mediator", "王调解".into()),
+            ]
+        )
+    );
+    assert_eq!(
+        said_to(&out, MED_B),
+        t(
+            en,
+            "med-taken-notice",
+            &[("number", number.into()), ("mediator", "王调解".into())]
+        )
+    );
+    let late = bot.data(MED_B, &format!("A:acc:{case_id}")).await;
+    assert_eq!(notice(&late), Some(tr(en, "med-err-taken")));
+    assert_eq!(bot.status(case_id).await, "accepted");
+    assert_eq!(
+        bot.count(&format!("SELECT mediator_id FROM cases WHERE id = {case_id}"))
+            .await,
+        a
+    );
+    let _ = b;
+
+    // Schedule: a day button, a time button, a typed place.
+    let out = bot.press(MED_A, &out, &tr(zh, "btn-med-schedule")).await;
+    assert!(said_to(&out, MED_A).contains(&t(
+        zh,
+        "med-schedule-ask",
+        &[("number", number.into()), ("example", "2026-03-11 14:30".into())]
+    )));
+    // A typed time in the past is refused.
+    let past = bot.text(MED_A, "2026-03-09 09:00").await;
+    assert!(said_to(&past, MED_A).starts_with(&tr(zh, "med-err-past")));
+    let bad = bot.text(MED_A, "下周吧").await;
+    assert!(said_to(&bad, MED_A).starts_with(&t(
+        zh,
+        "med-err-when",
+        &[("example", "2026-03-11 14:30".into())]
+    )));
+    let out = bot.press(MED_A, &bad, "03-12").await;
+    assert!(said_to(&out, MED_A).contains(&t(
+        zh,
+        "med-schedule-ask-time",
+        &[("date", "2026-03-12".into())]
+    )));
+    let out = bot.press(MED_A, &out, "14:30").await;
+    assert!(said_to(&out, MED_A).contains("2026-03-12 14:30"));
+    let out = bot.text(MED_A, "六坝镇司法所 <二楼>").await;
+    assert_eq!(
+        said_to(&out, MED_A),
+        t(
+            zh,
+            "med-scheduled-ok",
+            &[
+                ("number", number.into()),
+                ("time", "2026-03-12 14:30".into()),
+                ("place", "六坝镇司法所 &lt;二楼&gt;".into()),
+            ]
+        )
+    );
+    assert_eq!(
+        said_to(&out, RESIDENT),
+        t(
+            zh,
+            "resident-scheduled",
+            &[
+                ("number", number.into()),
+                ("time", "2026-03-12 14:30".into()),
+                ("place", "六坝镇司法所 &lt;二楼&gt;".into()),
+            ]
+        )
+    );
+    assert_eq!(bot.status(case_id).await, "scheduled");
+
+    // The reminder: not at night, at 08:00 the day before, once.
+    let sweeper = bot.sweeper();
+    bot.clock.set(shanghai(2026, 3, 11, 7, 0));
+    let r = sweeper.tick(bot.clock.now_ms()).await.unwrap();
+    assert!(r.outside_working_hours);
+    assert!(r.messages.is_empty());
+    bot.clock.set(shanghai(2026, 3, 11, 8, 0));
+    let r = sweeper.tick(bot.clock.now_ms()).await.unwrap();
+    assert_eq!(r.meeting_reminders, 1);
+    assert_eq!(
+        said_to(&r.messages, RESIDENT),
+        t(
+            zh,
+            "resident-reminder",
+            &[
+                ("number", number.into()),
+                ("time", "2026-03-12 14:30".into()),
+                ("place", "六坝镇司法所 &lt;二楼&gt;".into()),
+            ]
+        )
+    );
+    assert_eq!(
+        said_to(&r.messages, MED_A),
+        t(
+            zh,
+            "med-reminder-meeting",
+            &[
+                ("number", number.into()),
+                ("time", "2026-03-12 14:30".into()),
+                ("place", "六坝镇司法所 &lt;二楼&gt;".into()),
+            ]
+        )
+    );
+    // The daily digest went to the admin chat with it.
+    assert!(said_to(&r.messages, ADMIN_CHAT).contains(&t(
+        zh,
+        "admin-digest-header",
+        &[
+            ("date", "2026-03-10".into()),
+            ("new", 1.into()),
+            ("resolved", 0.into()),
+            ("overdue", 0.into()),
+        ]
+    )));
+    let again = sweeper.tick(bot.clock.now_ms()).await.unwrap();
+    assert!(again.messages.is_empty(), "{again:?}");
+
+    // Message the resident; the resident replies through a button.
+    let card = bot.cmd(MED_A, "mycases", "").await;
+    let card = bot
+        .press(MED_A, &card, &t(zh, "btn-med-view", &[("number", number.into())]))
+        .await;
+    assert!(said_to(&card, MED_A).contains("约定调解：2026-03-12 14:30，六坝镇司法所 &lt;二楼&gt;"));
+    let out = bot.press(MED_A, &card, &tr(zh, "btn-med-message")).await;
+    drop(out);
+    let out = bot.text(MED_A, "请带上工资条 & 合同").await;
+    assert_eq!(
+        said_to(&out, RESIDENT),
+        t(
+            zh,
+            "resident-message",
+            &[("number", number.into()), ("text", "请带上工资条 &amp; 合同".into())]
+        )
+    );
+    assert!(said_to(&out, MED_A).contains(&t(zh, "med-message-sent", &[("number", number.into())])));
+    let out = bot.press(RESIDENT, &out, &tr(zh, "btn-reply-mediator")).await;
+    drop(out);
+    let out = bot.text(RESIDENT, "好的，我带上").await;
+    assert_eq!(
+        said_to(&out, MED_A),
+        t(
+            zh,
+            "mediator-relay-info",
+            &[("number", number.into()), ("text", "好的，我带上".into())]
+        )
+    );
+
+    // A note stays internal.
+    let out = bot.press(MED_A, &card, &tr(zh, "btn-med-note")).await;
+    drop(out);
+    let out = bot.text(MED_A, "双方情绪平稳").await;
+    assert_eq!(said_to(&out, MED_A), t(zh, "med-note-ok", &[("number", number.into())]));
+    assert!(out.iter().all(|m| m.chat_id == MED_A));
+
+    // Resolved, with judicial confirmation; the resident rates 5, once.
+    let out = bot.press(MED_A, &card, &tr(zh, "btn-med-resolved")).await;
+    drop(out);
+    let out = bot.text(MED_A, "老板 3 月底前付清 12000 元").await;
+    assert!(said_to(&out, MED_A).contains(&tr(zh, "med-resolve-ask-judicial")));
+    let out = bot.press(MED_A, &out, &tr(zh, "btn-med-judicial-yes")).await;
+    assert_eq!(
+        said_to(&out, MED_A),
+        t(zh, "med-resolved-ok", &[("number", number.into()), ("days", 14.into())])
+    );
+    assert_eq!(
+        said_to(&out, RESIDENT),
+        t(
+            zh,
+            "resident-resolved",
+            &[
+                ("number", number.into()),
+                ("agreement", "老板 3 月底前付清 12000 元".into()),
+                ("judicial", tr(zh, "resident-judicial-yes").into()),
+            ]
+        )
+    );
+    let rated = bot.press(RESIDENT, &out, "5").await;
+    assert_eq!(notice(&rated), Some(tr(zh, "resident-rated")));
+    let twice = bot.press(RESIDENT, &out, "2").await;
+    assert_eq!(notice(&twice), Some(tr(zh, "resident-already-rated")));
+    assert_eq!(
+        bot.count(&format!("SELECT rating FROM cases WHERE id = {case_id}")).await,
+        5
+    );
+    assert_eq!(bot.status(case_id).await, "resolved");
+
+    // The follow-up 14 days later, at a working hour.
+    let resolved_at = bot
+        .count(&format!("SELECT resolved_at FROM cases WHERE id = {case_id}"))
+        .await;
+    bot.clock.set(jiefen::clock::ms_to_datetime(resolved_at + 14 * 24 * HOUR));
+    let r = sweeper.tick(bot.clock.now_ms()).await.unwrap();
+    assert_eq!(r.followups, 1);
+    assert_eq!(
+        said_to(&r.messages, RESIDENT),
+        t(zh, "resident-followup", &[("number", number.into()), ("days", 14.into())])
+    );
+    let out = bot.press(RESIDENT, &r.messages, &tr(zh, "btn-fulfil-partial")).await;
+    assert_eq!(
+        said_to(&out, RESIDENT),
+        t(zh, "resident-fulfilment-not", &[("number", number.into())])
+    );
+    assert_eq!(bot.status(case_id).await, "closed");
+    assert_eq!(
+        bot.text_of(&format!("SELECT fulfilment FROM cases WHERE id = {case_id}"))
+            .await
+            .as_deref(),
+        Some("partial")
+    );
+    assert_eq!(
+        bot.text_of(&format!("SELECT outcome FROM cases WHERE id = {case_id}"))
+            .await
+            .as_deref(),
+        Some("agreement")
+    );
+    let r = sweeper.tick(bot.clock.now_ms()).await.unwrap();
+    assert_eq!(r.followups, 0);
+
+    // The timeline: every action with its actor.
+    let mut c = db.storage.acquire().await.unwrap();
+    let rows = sqlx::query(
+        "SELECT kind, actor_kind, actor_id FROM case_events WHERE case_id = $1 ORDER BY id",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let events: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| (r.get("kind"), r.get("actor_kind"), r.get("actor_id")))
+        .collect();
+    let a = a.to_string();
+    let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "filed",
+            "assigned",
+            "accepted",
+            "scheduled",
+            "reminder",
+            "mediator_message",
+            "info_added",
+            "note",
+            "resolved",
+            "rated",
+            "followup",
+            "fulfilment",
+            "closed"
+        ]
+    );
+    for e in &events {
+        if matches!(e.0.as_str(), "accepted" | "scheduled" | "mediator_message" | "note" | "resolved") {
+            assert_eq!((e.1.as_str(), e.2.as_str()), ("mediator", a.as_str()), "{e:?}");
+        }
+    }
+}
