@@ -24,7 +24,7 @@ use std::sync::Arc;
 mod admin;
 mod mediation;
 
-pub use mediation::{DeclineOutcome, FailOutcome, Reply};
+pub use mediation::{guidance_id, DeclineOutcome, FailOutcome, Reply};
 
 /// Why a lifecycle operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -204,7 +204,9 @@ impl Lifecycle {
         admin_chat_id: Option<i64>,
     ) -> Self {
         Self {
-            hook: Arc::new(crate::conversation::mediator::MediatorHook::new(policy.timezone)),
+            hook: Arc::new(crate::conversation::mediator::MediatorHook::new(
+                policy.timezone,
+            )),
             router,
             policy,
             clock,

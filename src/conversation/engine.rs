@@ -707,7 +707,10 @@ impl Engine {
             Ok(Reply::AlreadyAnswered) => turn.answer = Some(turn.tr(already_id)),
             Ok(Reply::NotNow) => turn.answer = Some(turn.tr("resident-not-now")),
             Err(LifecycleError::NotFound) => {
-                tracing::info!(chat = turn.chat, "answer for a case that is not the resident's");
+                tracing::info!(
+                    chat = turn.chat,
+                    "answer for a case that is not the resident's"
+                );
                 turn.answer = Some(turn.tr("err-not-your-case"));
             }
             Err(e) => return Err(lifecycle_err(e)),

@@ -459,7 +459,11 @@ impl Desk<'_> {
             "cancel" => {
                 let had = turn.d.state != State::Idle;
                 turn.set_state(State::Idle);
-                turn.say(turn.tr(if had { "cancelled" } else { "nothing-to-cancel" }));
+                turn.say(turn.tr(if had {
+                    "cancelled"
+                } else {
+                    "nothing-to-cancel"
+                }));
             }
             _ => {
                 let w = turn.tr("err-unknown-command");
@@ -761,7 +765,12 @@ impl Desk<'_> {
         Ok(trimmed.to_owned())
     }
 
-    async fn text(&self, conn: &mut Conn, turn: &mut MedTurn, text: &str) -> Result<(), HandlerError> {
+    async fn text(
+        &self,
+        conn: &mut Conn,
+        turn: &mut MedTurn,
+        text: &str,
+    ) -> Result<(), HandlerError> {
         let max = match &turn.d.state {
             State::MedDeclineReason { .. }
             | State::MedSchedulePlace { .. }
@@ -783,19 +792,13 @@ impl Desk<'_> {
             State::MedDeclineReason { case_id } => {
                 self.do_decline(conn, turn, case_id, &value).await
             }
-            State::MedScheduleWhen { case_id, date } => {
-                match parse_when(text, date) {
-                    Some(at) => self.schedule_at(conn, turn, case_id, at).await,
-                    None => {
-                        let w = t(
-                            turn.lang,
-                            "med-err-when",
-                            &[("example", s(self.example()))],
-                        );
-                        self.reprompt(conn, turn, Some(w)).await
-                    }
+            State::MedScheduleWhen { case_id, date } => match parse_when(text, date) {
+                Some(at) => self.schedule_at(conn, turn, case_id, at).await,
+                None => {
+                    let w = t(turn.lang, "med-err-when", &[("example", s(self.example()))]);
+                    self.reprompt(conn, turn, Some(w)).await
                 }
-            }
+            },
             State::MedSchedulePlace { case_id, at } => {
                 self.do_schedule(conn, turn, case_id, at, &value).await
             }
@@ -883,9 +886,7 @@ impl Desk<'_> {
         };
         turn.set_state(State::Idle);
         let text = match outcome {
-            DeclineOutcome::Recorded => {
-                t(turn.lang, "med-declined-ok", &[("number", s(number))])
-            }
+            DeclineOutcome::Recorded => t(turn.lang, "med-declined-ok", &[("number", s(number))]),
             DeclineOutcome::MovedTo(c) => t(
                 turn.lang,
                 "med-declined-moved",
@@ -905,7 +906,9 @@ impl Desk<'_> {
 
     /// "2026-11-25 14:30" tomorrow, as an example in the local zone.
     fn example(&self) -> String {
-        let tomorrow = ms_to_datetime(self.now()).with_timezone(&self.tz()).date_naive()
+        let tomorrow = ms_to_datetime(self.now())
+            .with_timezone(&self.tz())
+            .date_naive()
             + Duration::days(1);
         format!("{} 14:30", tomorrow.format("%Y-%m-%d"))
     }
@@ -996,7 +999,10 @@ impl Desk<'_> {
                     turn.btn(turn.tr("btn-med-decline-conflict"), "dr:conflict"),
                 ])
                 .row(turn.cancel_row());
-                (t(lang, "med-decline-ask", &[("number", s(number))]), Some(kb))
+                (
+                    t(lang, "med-decline-ask", &[("number", s(number))]),
+                    Some(kb),
+                )
             }
             State::MedScheduleWhen {
                 case_id,
@@ -1028,9 +1034,7 @@ impl Desk<'_> {
             } => {
                 let times: Vec<InlineButton> = ["0900", "1000", "1430", "1600"]
                     .iter()
-                    .map(|hm| {
-                        turn.btn(format!("{}:{}", &hm[..2], &hm[2..]), &format!("t:{hm}"))
-                    })
+                    .map(|hm| turn.btn(format!("{}:{}", &hm[..2], &hm[2..]), &format!("t:{hm}")))
                     .collect();
                 let kb = InlineKeyboard::default().row(times).row(turn.cancel_row());
                 let text = t(
@@ -1059,7 +1063,10 @@ impl Desk<'_> {
                 let text = t(
                     lang,
                     "med-note-ask",
-                    &[("number", s(number)), ("max", (MAX_LONG_CHARS as i64).into())],
+                    &[
+                        ("number", s(number)),
+                        ("max", (MAX_LONG_CHARS as i64).into()),
+                    ],
                 );
                 (text, Some(InlineKeyboard::default().row(turn.cancel_row())))
             }
@@ -1068,7 +1075,10 @@ impl Desk<'_> {
                 let text = t(
                     lang,
                     "med-message-ask",
-                    &[("number", s(number)), ("max", (MAX_LONG_CHARS as i64).into())],
+                    &[
+                        ("number", s(number)),
+                        ("max", (MAX_LONG_CHARS as i64).into()),
+                    ],
                 );
                 (text, Some(InlineKeyboard::default().row(turn.cancel_row())))
             }
@@ -1077,7 +1087,10 @@ impl Desk<'_> {
                 let text = t(
                     lang,
                     "med-resolve-ask",
-                    &[("number", s(number)), ("max", (MAX_LONG_CHARS as i64).into())],
+                    &[
+                        ("number", s(number)),
+                        ("max", (MAX_LONG_CHARS as i64).into()),
+                    ],
                 );
                 (text, Some(InlineKeyboard::default().row(turn.cancel_row())))
             }
@@ -1098,7 +1111,10 @@ impl Desk<'_> {
                     turn.btn(turn.tr("btn-med-fail-litigation"), "fn:lit"),
                 ])
                 .row(turn.cancel_row());
-                (t(lang, "med-fail-ask-next", &[("number", s(number))]), Some(kb))
+                (
+                    t(lang, "med-fail-ask-next", &[("number", s(number))]),
+                    Some(kb),
+                )
             }
             State::MedFailReason { .. } => {
                 let text = t(
@@ -1188,9 +1204,15 @@ impl Desk<'_> {
                 InlineButton::new(t(lang, id, &[]), format!("A:{act}:{}", case.id))
             };
             let kb = InlineKeyboard::default()
-                .row(vec![b("btn-med-schedule", "sch"), b("btn-med-note", "note")])
+                .row(vec![
+                    b("btn-med-schedule", "sch"),
+                    b("btn-med-note", "note"),
+                ])
                 .row(vec![b("btn-med-message", "msg")])
-                .row(vec![b("btn-med-resolved", "res"), b("btn-med-failed", "fail")]);
+                .row(vec![
+                    b("btn-med-resolved", "res"),
+                    b("btn-med-failed", "fail"),
+                ]);
             turn.say_kb(text, kb);
         } else {
             turn.say(text);

@@ -181,7 +181,10 @@ impl Sweeper {
     /// hours on the local day before.
     pub fn reminder_due(&self, at: i64) -> i64 {
         let policy = self.lifecycle.policy();
-        let day = ms_to_datetime(at).with_timezone(&policy.timezone).date_naive() - Duration::days(1);
+        let day = ms_to_datetime(at)
+            .with_timezone(&policy.timezone)
+            .date_naive()
+            - Duration::days(1);
         let local = NaiveDateTime::new(day, policy.working_hours.start);
         policy
             .timezone

@@ -38,17 +38,18 @@ impl Lifecycle {
             _ => return Err(LifecycleError::NoCommittee(committee_id)),
         };
         let deadline = now + self.policy.accept_hours * 3_600_000;
-        let mut out = self.tell_previous_mediator(conn, &case, |lang| {
-            t(
-                lang,
-                "med-case-reassigned",
-                &[
-                    ("number", case.number.as_str().to_owned().into()),
-                    ("committee", escape_html(&committee.name).into()),
-                ],
-            )
-        })
-        .await?;
+        let mut out = self
+            .tell_previous_mediator(conn, &case, |lang| {
+                t(
+                    lang,
+                    "med-case-reassigned",
+                    &[
+                        ("number", case.number.as_str().to_owned().into()),
+                        ("committee", escape_html(&committee.name).into()),
+                    ],
+                )
+            })
+            .await?;
         desk::clear_mediator_declines(conn, case.id).await?;
         if !cases::set_assignment(
             conn,

@@ -442,7 +442,8 @@ impl Lifecycle {
                     }
                 }
             }
-            MoveOn::UpTheLadder => match self.router.escalate(conn, &facts, from, &declined).await? {
+            MoveOn::UpTheLadder => match self.router.escalate(conn, &facts, from, &declined).await?
+            {
                 Some(up) => up,
                 None => self.router.decide(conn, &facts, &declined).await?,
             },
@@ -450,7 +451,16 @@ impl Lifecycle {
         let escalated = matches!(decision.explanation.via, Via::Escalation { .. });
         let kind = if escalated { "escalated" } else { "reassigned" };
         let mut out = self
-            .record_decision_as(conn, case.id, case.status, &decision, actor, actor_id, kind, reason)
+            .record_decision_as(
+                conn,
+                case.id,
+                case.status,
+                &decision,
+                actor,
+                actor_id,
+                kind,
+                reason,
+            )
             .await?;
         if decision.committee.is_some() {
             out.extend(self.moved_notice(conn, case.id, escalated).await?);
@@ -533,11 +543,13 @@ impl Lifecycle {
         if case.mediator_id != Some(m.id)
             || !matches!(case.status, CaseStatus::Accepted | CaseStatus::Scheduled)
         {
-            return Err(if case.mediator_id.is_some() && case.mediator_id != Some(m.id) {
-                LifecycleError::Taken
-            } else {
-                LifecycleError::NotAllowed(case.status)
-            });
+            return Err(
+                if case.mediator_id.is_some() && case.mediator_id != Some(m.id) {
+                    LifecycleError::Taken
+                } else {
+                    LifecycleError::NotAllowed(case.status)
+                },
+            );
         }
         self.event(
             conn,
@@ -568,11 +580,13 @@ impl Lifecycle {
         if case.mediator_id != Some(m.id)
             || !matches!(case.status, CaseStatus::Accepted | CaseStatus::Scheduled)
         {
-            return Err(if case.mediator_id.is_some() && case.mediator_id != Some(m.id) {
-                LifecycleError::Taken
-            } else {
-                LifecycleError::NotAllowed(case.status)
-            });
+            return Err(
+                if case.mediator_id.is_some() && case.mediator_id != Some(m.id) {
+                    LifecycleError::Taken
+                } else {
+                    LifecycleError::NotAllowed(case.status)
+                },
+            );
         }
         self.event(
             conn,

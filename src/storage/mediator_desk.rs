@@ -671,11 +671,7 @@ pub struct DigestLine {
 }
 
 /// Counts for the daily digest over `[from, to)`, by township.
-pub async fn digest(
-    conn: &mut Conn,
-    from: i64,
-    to: i64,
-) -> Result<Vec<DigestLine>, StorageError> {
+pub async fn digest(conn: &mut Conn, from: i64, to: i64) -> Result<Vec<DigestLine>, StorageError> {
     let rows = sqlx::query(
         "SELECT substr(region_code, 1, 9) AS township,
                 SUM(CASE WHEN submitted_at >= $1 AND submitted_at < $2 THEN 1 ELSE 0 END) AS n_new,
