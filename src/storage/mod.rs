@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod mediators;
 pub mod outbox;
 pub mod reachability;
+pub mod mediator_desk;
 pub mod regions;
 pub mod residents;
 pub mod rules;
