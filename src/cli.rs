@@ -262,6 +262,7 @@ async fn run_chat(
             stdout.lock(),
             !interactive,
         );
+        chat.link_demo_mediators().await?;
         chat.banner()?;
         let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
         loop {

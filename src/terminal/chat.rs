@@ -229,22 +229,7 @@ impl<W: Write> TerminalChat<W> {
             .is_some_and(|m| m.linked_at.is_some());
         drop(conn);
         if !already {
-            let code = crate::secrets::random_secret(24);
-            let now = self.clock.now_ms();
-            let mut tx = self.storage.begin().await.map_err(engine)?;
-            storage::mediators::insert_invite(
-                &mut tx,
-                mediator_id,
-                &crate::secrets::hash_secret(&code),
-                now + 7 * 24 * 3_600_000,
-                "terminal",
-                now,
-            )
-            .await
-            .map_err(engine)?;
-            tx.commit()
-                .await
-                .map_err(|e| engine(storage::StorageError::from(e)))?;
+            let code = self.new_invite(mediator_id).await?;
             if self.echo {
                 writeln!(self.out, "{} > /start {}", self.current.name, code)?;
             }
@@ -308,20 +293,29 @@ impl<W: Write> TerminalChat<W> {
 
     /// Sends one event through the engine and the outbox, then shows what
     /// arrived for the chat on screen.
-    async fn send(
+    async fn send(&mut self, event: Event, button_message: Option<i32>) -> Result<(), ChatError> {
+        let who = self.current.clone();
+        self.dispatch(&who, event, button_message).await?;
+        self.deliver().await
+    }
+
+    /// Hands one event from `who` to the engine and queues the replies in
+    /// the same transaction, as the Telegram applier does.
+    async fn dispatch(
         &mut self,
+        who: &Identity,
         mut event: Event,
         button_message: Option<i32>,
     ) -> Result<(), ChatError> {
         let now = self.clock.now_ms();
         let message_id = match button_message {
             Some(id) => id,
-            None => self.take_message_id(self.current.chat_id),
+            None => self.take_message_id(who.chat_id),
         };
         match &mut event {
             Event::Contact {
                 contact_user_id, ..
-            } => *contact_user_id = Some(self.current.user_id),
+            } => *contact_user_id = Some(who.user_id),
             Event::Attachment {
                 file_id,
                 file_unique_id,
@@ -334,11 +328,11 @@ impl<W: Write> TerminalChat<W> {
         }
         let incoming = Incoming {
             chat: ChatRef {
-                id: self.current.chat_id,
+                id: who.chat_id,
                 private: true,
             },
-            user_id: self.current.user_id,
-            user_language: Some(self.current.lang.code().to_owned()),
+            user_id: who.user_id,
+            user_language: Some(who.lang.code().to_owned()),
             message_id: Some(message_id),
             date: now / 1000,
             event,
@@ -357,7 +351,74 @@ impl<W: Write> TerminalChat<W> {
         tx.commit()
             .await
             .map_err(|e| engine(storage::StorageError::from(e)))?;
-        self.deliver().await
+        Ok(())
+    }
+
+    /// Links every demo mediator's chat through a fresh invite before the
+    /// resident starts, so assignments reach them as they would on Telegram.
+    /// Their welcome messages are not shown.
+    pub async fn link_demo_mediators(&mut self) -> Result<(), ChatError> {
+        for (id, name, _) in self.demo_mediators().await? {
+            let mut conn = self.storage.acquire().await.map_err(engine)?;
+            let linked = storage::mediators::get(&mut conn, id)
+                .await
+                .map_err(engine)?
+                .is_some_and(|m| m.linked_at.is_some());
+            drop(conn);
+            let user_id = storage::terminal::mediator_user_id(id);
+            if !linked {
+                let who = Identity {
+                    user_id,
+                    chat_id: user_id,
+                    name,
+                    lang: self.resident.lang,
+                };
+                let code = self.new_invite(id).await?;
+                self.dispatch(
+                    &who,
+                    Event::Command {
+                        name: "start".into(),
+                        args: code,
+                    },
+                    None,
+                )
+                .await?;
+                let now = self.clock.now_ms();
+                let mut tx = self.storage.begin().await.map_err(engine)?;
+                for row in outbox::for_chat(&mut tx, user_id).await.map_err(engine)? {
+                    if row.status == OutboxStatus::Pending {
+                        outbox::mark_sent(&mut tx, row.id, now)
+                            .await
+                            .map_err(engine)?;
+                    }
+                }
+                tx.commit()
+                    .await
+                    .map_err(|e| engine(storage::StorageError::from(e)))?;
+            }
+            self.linked.insert(user_id, true);
+        }
+        Ok(())
+    }
+
+    async fn new_invite(&mut self, mediator_id: i64) -> Result<String, ChatError> {
+        let code = crate::secrets::random_secret(24);
+        let now = self.clock.now_ms();
+        let mut tx = self.storage.begin().await.map_err(engine)?;
+        storage::mediators::insert_invite(
+            &mut tx,
+            mediator_id,
+            &crate::secrets::hash_secret(&code),
+            now + 7 * 24 * 3_600_000,
+            "terminal",
+            now,
+        )
+        .await
+        .map_err(engine)?;
+        tx.commit()
+            .await
+            .map_err(|e| engine(storage::StorageError::from(e)))?;
+        Ok(code)
     }
 
     fn take_message_id(&mut self, chat: i64) -> i32 {
