@@ -16,8 +16,23 @@ pub fn build_engine(
     clock: SharedClock,
     admin_chat_id: Option<i64>,
 ) -> Arc<Engine> {
-    let lifecycle = Lifecycle::new(router, policy, clock, admin_chat_id);
-    Arc::new(Engine::from_lifecycle(lifecycle))
+    Arc::new(Engine::from_lifecycle(build_lifecycle(
+        router,
+        policy,
+        clock,
+        admin_chat_id,
+    )))
+}
+
+/// The case service shared by the engine, the admin API and the sweeper
+/// (its default assignment hook tells the committee's mediators).
+pub fn build_lifecycle(
+    router: Router,
+    policy: PolicyConfig,
+    clock: SharedClock,
+    admin_chat_id: Option<i64>,
+) -> Lifecycle {
+    Lifecycle::new(router, policy, clock, admin_chat_id)
 }
 
 /// The running service: HTTP server, Telegram transport and jobs.
@@ -72,20 +87,34 @@ pub async fn start(
     shutdown: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Running> {
     use anyhow::Context;
+    let listener = tokio::net::TcpListener::bind(cfg.admin_listen)
+        .await
+        .with_context(|| format!("JIEFEN_ADMIN_LISTEN: cannot listen on {}", cfg.admin_listen))?;
+    start_with_listener(listener, storage, cfg, clock, shutdown).await
+}
+
+/// [`start`] on a listener bound already (tests bind port 0 first to know
+/// the webhook URL before Telegram is told about it).
+pub async fn start_with_listener(
+    listener: tokio::net::TcpListener,
+    storage: crate::storage::Storage,
+    cfg: &crate::config::ServeConfig,
+    clock: SharedClock,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<Running> {
+    use anyhow::Context;
 
     let router = Router::load(&storage)
         .await
         .context("could not load committees and routing rules")?;
     let metrics = crate::metrics::Metrics::new();
-    let engine = build_engine(
+    let lifecycle = build_lifecycle(
         router.clone(),
         cfg.policy.clone(),
         clock.clone(),
         cfg.admin_chat_id,
     );
-    let listener = tokio::net::TcpListener::bind(cfg.admin_listen)
-        .await
-        .with_context(|| format!("JIEFEN_ADMIN_LISTEN: cannot listen on {}", cfg.admin_listen))?;
+    let engine = Arc::new(Engine::from_lifecycle(lifecycle.clone()));
     let addr = listener.local_addr()?;
 
     let mut settings =
@@ -114,7 +143,9 @@ pub async fn start(
         cfg.policy.clone(),
         telegram.bot_username.clone(),
         metrics,
-    );
+    )
+    .with_lifecycle(lifecycle.clone())
+    .with_outbox_notify(telegram.outbox_notify.clone());
     let mut app = crate::admin::router(state);
     if let Some(webhook) = telegram.webhook_router.take() {
         app = app.merge(webhook);
@@ -125,13 +156,24 @@ pub async fn start(
             .with_graceful_shutdown(graceful.cancelled_owned())
             .await
     });
+    let sweeper = crate::jobs::Sweeper::new(
+        storage.clone(),
+        lifecycle,
+        Arc::new(crate::jobs::OutboxQueue),
+    );
+    let jobs = vec![tokio::spawn(crate::jobs::run_sweeper(
+        sweeper,
+        clock.clone(),
+        telegram.outbox_notify.clone(),
+        shutdown.clone(),
+    ))];
     tracing::info!(%addr, webhook = cfg.webhook_url.is_some(), "jiefen is serving");
     Ok(Running {
         addr,
         bot_username: telegram.bot_username.clone(),
         telegram,
         server,
-        jobs: Vec::new(),
+        jobs,
     })
 }
 

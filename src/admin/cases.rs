@@ -12,7 +12,7 @@ use super::{audit, iso, iso_opt, mask, parse_instant, AdminState};
 use crate::domain::{CaseNumber, CaseStatus, Category, GeoPoint, RegionCode};
 use crate::routing::CaseFacts;
 use crate::secrets::Role;
-use crate::storage::admin_cases::{self, CaseFilter, CaseRecord, NewEvent};
+use crate::storage::admin_cases::{self, CaseFilter, CaseRecord};
 use crate::storage::{self, Conn, StorageError};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -506,21 +506,12 @@ async fn reassign_case(
         Some(_) => {}
     }
     let actor = caller.actor();
-    let event = NewEvent {
-        at: now,
-        actor_kind: "admin",
-        actor_id: &actor,
-        kind: "reassigned",
-        from_status: from,
-        to_status: CaseStatus::Assigned,
-        committee_id: Some(input.committee_id),
-        reason: &reason,
-        details: serde_json::json!({ "from_committee_id": c.committee_id }),
-    };
-    let deadline = now + state.policy.accept_hours * 3_600_000;
-    admin_cases::assign(&mut tx, &c, input.committee_id, None, deadline, &event).await?;
-    // notify: the resident (case reassigned to another committee) and the new
-    // committee's mediators (new assignment) — hooked in by the lifecycle owner.
+    let (_, messages) = state
+        .lifecycle
+        .admin_reassign(&mut tx, c.id, input.committee_id, &actor, &reason)
+        .await
+        .map_err(lifecycle_error)?;
+    state.queue(&mut tx, &messages, Some(c.id), now).await?;
     audit(
         &mut tx,
         now,
@@ -534,6 +525,7 @@ async fn reassign_case(
     let after = load(&mut tx, &number).await?;
     let d = detail(&mut tx, after, &caller, now).await?;
     tx.commit().await.map_err(StorageError::from)?;
+    state.poke_outbox();
     Ok(axum::Json(d))
 }
 
@@ -606,24 +598,16 @@ async fn escalate_case(
         ));
     };
     let actor = caller.actor();
-    let event = NewEvent {
-        at: now,
-        actor_kind: "admin",
-        actor_id: &actor,
-        kind: "escalated",
-        from_status: from,
-        to_status: CaseStatus::Assigned,
-        committee_id: Some(to.id),
-        reason: &reason,
-        details: serde_json::json!({
-            "from_committee_id": from_committee,
-            "explanation": decision.explanation,
-        }),
+    let (after_escalation, messages) = state
+        .lifecycle
+        .admin_escalate(&mut tx, c.id, &actor, &reason)
+        .await
+        .map_err(lifecycle_error)?;
+    state.queue(&mut tx, &messages, Some(c.id), now).await?;
+    let to = match after_escalation.committee_id {
+        Some(id) => id,
+        None => to.id,
     };
-    let hours = decision.accept_hours.unwrap_or(state.policy.accept_hours);
-    admin_cases::assign(&mut tx, &c, to.id, None, now + hours * 3_600_000, &event).await?;
-    // notify: the resident (case escalated to a higher committee) and the new
-    // committee's mediators (new assignment) — hooked in by the lifecycle owner.
     audit(
         &mut tx,
         now,
@@ -631,12 +615,13 @@ async fn escalate_case(
         "case.escalate",
         "case",
         &c.case_number,
-        serde_json::json!({ "from_committee_id": from_committee, "to_committee_id": to.id }),
+        serde_json::json!({ "from_committee_id": from_committee, "to_committee_id": to }),
     )
     .await?;
     let after = load(&mut tx, &number).await?;
     let d = detail(&mut tx, after, &caller, now).await?;
     tx.commit().await.map_err(StorageError::from)?;
+    state.poke_outbox();
     state.metrics.routing_decision("escalation");
     Ok(axum::Json(d))
 }
@@ -689,20 +674,18 @@ async fn close_case(
     });
     let outcome = outcome.to_owned();
     let actor = caller.actor();
-    let event = NewEvent {
-        at: now,
-        actor_kind: "admin",
-        actor_id: &actor,
-        kind: "closed",
-        from_status: from,
-        to_status: CaseStatus::Closed,
-        committee_id: c.committee_id,
-        reason: &reason,
-        details: serde_json::json!({ "outcome": outcome }),
-    };
-    admin_cases::close(&mut tx, &c, &outcome, &event).await?;
-    // notify: the resident (case closed, with the reason and what they can do
-    // next) — hooked in by the lifecycle owner.
+    let (_, messages) = state
+        .lifecycle
+        .admin_close(
+            &mut tx,
+            c.id,
+            crate::domain::Outcome::parse(&outcome).ok(),
+            &actor,
+            &reason,
+        )
+        .await
+        .map_err(lifecycle_error)?;
+    state.queue(&mut tx, &messages, Some(c.id), now).await?;
     audit(
         &mut tx,
         now,
@@ -716,5 +699,27 @@ async fn close_case(
     let after = load(&mut tx, &number).await?;
     let d = detail(&mut tx, after, &caller, now).await?;
     tx.commit().await.map_err(StorageError::from)?;
+    state.poke_outbox();
     Ok(axum::Json(d))
+}
+
+/// Maps the case service's refusals onto the API's error shape.
+fn lifecycle_error(e: crate::lifecycle::LifecycleError) -> ApiError {
+    use crate::lifecycle::LifecycleError as L;
+    match e {
+        L::Storage(e) => e.into(),
+        L::Routing(crate::routing::RoutingError::Storage(e)) => e.into(),
+        L::NotFound => ApiError::NotFound("case not found".into()),
+        L::NotAllowed(status) => {
+            ApiError::Conflict(format!("not allowed while the case is {status}"))
+        }
+        L::Taken => ApiError::Conflict("the case is handled by another mediator".into()),
+        L::NoCommittee(id) => {
+            ApiError::invalid("committee_id", format!("committee {id} is not active"))
+        }
+        L::NoHigherLevel => {
+            ApiError::Conflict("no committee above this one can take the case".into())
+        }
+        L::Inconsistent(what) => ApiError::Internal(what),
+    }
 }

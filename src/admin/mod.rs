@@ -63,6 +63,11 @@ pub struct AdminState {
     pub bot_username: Option<String>,
     /// The metrics registry served at `/metrics`.
     pub metrics: Metrics,
+    /// The case service: reassign, escalate and close go through it so the
+    /// resident and the mediators are told, as with any other transition.
+    pub lifecycle: crate::lifecycle::Lifecycle,
+    /// Poked after a commit that queued messages, so they go out at once.
+    pub outbox_notify: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl AdminState {
@@ -75,6 +80,8 @@ impl AdminState {
         bot_username: Option<String>,
         metrics: Metrics,
     ) -> Self {
+        let (router_clone, policy_clone, clock_clone) =
+            (router.clone(), policy.clone(), clock.clone());
         Self {
             storage,
             router,
@@ -84,6 +91,47 @@ impl AdminState {
                 .map(|u| u.trim_start_matches('@').to_owned())
                 .filter(|u| !u.is_empty()),
             metrics,
+            lifecycle: crate::lifecycle::Lifecycle::new(
+                router_clone,
+                policy_clone,
+                clock_clone,
+                None,
+            ),
+            outbox_notify: None,
+        }
+    }
+
+    /// Uses this case service (with the admin chat and hooks of the running
+    /// service) instead of the default one.
+    pub fn with_lifecycle(mut self, lifecycle: crate::lifecycle::Lifecycle) -> Self {
+        self.lifecycle = lifecycle;
+        self
+    }
+
+    /// Pokes `notify` after committing queued messages.
+    pub fn with_outbox_notify(mut self, notify: Arc<tokio::sync::Notify>) -> Self {
+        self.outbox_notify = Some(notify);
+        self
+    }
+
+    /// Queues messages in the caller's transaction.
+    pub(crate) async fn queue(
+        &self,
+        conn: &mut crate::storage::Conn,
+        messages: &[crate::outgoing::OutMessage],
+        case_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), crate::storage::StorageError> {
+        for m in messages {
+            crate::storage::outbox::enqueue(conn, m, case_id, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Tells the sender that new messages are waiting.
+    pub(crate) fn poke_outbox(&self) {
+        if let Some(n) = &self.outbox_notify {
+            n.notify_one();
         }
     }
 

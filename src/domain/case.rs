@@ -211,6 +211,21 @@ impl Outcome {
             Outcome::AdminClosed => "admin_closed",
         }
     }
+
+    /// Parses a stable code.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s.trim() {
+            "agreement" => Ok(Outcome::Agreement),
+            "arbitration" => Ok(Outcome::Arbitration),
+            "litigation" => Ok(Outcome::Litigation),
+            "withdrawn" => Ok(Outcome::Withdrawn),
+            "admin_closed" => Ok(Outcome::AdminClosed),
+            _ => Err(DomainError::new(
+                "outcome",
+                "expected agreement, arbitration, litigation, withdrawn or admin_closed",
+            )),
+        }
+    }
 }
 
 /// Whether a mediated agreement was carried out (履行).

@@ -9,3 +9,64 @@ pub mod sweeper;
 
 pub use hours::next_working_instant;
 pub use sweeper::{MessageQueue, ReportOnly, SweepError, SweepReport, Sweeper};
+
+use crate::clock::SharedClock;
+use crate::outgoing::OutMessage;
+use crate::storage::{Conn, StorageError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Queues the sweeper's messages in the durable outbox, in the transaction
+/// of the action that produced them.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxQueue;
+
+#[async_trait::async_trait]
+impl MessageQueue for OutboxQueue {
+    async fn queue(
+        &self,
+        conn: &mut Conn,
+        messages: &[OutMessage],
+        now: i64,
+    ) -> Result<(), StorageError> {
+        for m in messages {
+            crate::storage::outbox::enqueue(conn, m, None, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// How often the sweeper looks for due deadlines.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs the sweeper every [`SWEEP_EVERY`] until `shutdown`, poking the
+/// sender when a tick queued messages. A failed tick is logged and retried
+/// at the next one: every action's claim commits with its effects, so
+/// nothing is half done.
+pub async fn run_sweeper(
+    sweeper: Sweeper,
+    clock: SharedClock,
+    outbox_notify: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = every.tick() => {}
+        }
+        match sweeper.tick(clock.now_ms()).await {
+            Ok(report) => {
+                if !report.messages.is_empty() {
+                    outbox_notify.notify_one();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "deadline sweep failed; retrying at the next tick")
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod support;
 
 mod admin;
 mod cli;
+mod e2e;
 mod import;
 mod mediator;
 mod resident;

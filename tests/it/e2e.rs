@@ -1,0 +1,306 @@
+//! The whole application, end to end: `app::start` against the fake Bot
+//! API, a resident filing through real updates (pressing only the buttons
+//! the bot sent), a mediator linked by invite accepting the case, and the
+//! resident hearing about it — by long polling and by webhook, on both
+//! backends.
+
+use crate::on_both_backends;
+use crate::support::telegram::{eventually, WEBHOOK_SECRET};
+use crate::support::TestDb;
+use jiefen::clock::{SharedClock, SystemClock};
+use jiefen::config::{PolicyConfig, Secret, ServeConfig};
+use jiefen::i18n::{t, t0, Lang};
+use jiefen::storage::mediators::MediatorFields;
+use jiefen::telegram::fake_api::{updates, FakeBotApi, FakeUser, SentMessage};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+struct Service {
+    fake: FakeBotApi,
+    running: jiefen::app::Running,
+    shutdown: CancellationToken,
+}
+
+async fn start(db: &TestDb, webhook: bool) -> Service {
+    jiefen::import::import(&db.storage, &jiefen::import::demo_files(), 1)
+        .await
+        .unwrap();
+    let fake = FakeBotApi::start().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let cfg = ServeConfig {
+        bot_token: Secret::new(fake.token()),
+        telegram_api_url: fake.url(),
+        webhook_url: webhook
+            .then(|| url::Url::parse(&format!("http://{addr}/telegram/webhook")).unwrap()),
+        webhook_secret: webhook.then(|| Secret::new(WEBHOOK_SECRET)),
+        admin_listen: addr,
+        admin_chat_id: Some(-100_500),
+        policy: PolicyConfig::default(),
+    };
+    cfg.validate().unwrap();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let shutdown = CancellationToken::new();
+    let running = jiefen::app::start_with_listener(
+        listener,
+        db.storage.clone(),
+        &cfg,
+        clock,
+        shutdown.clone(),
+    )
+    .await
+    .expect("the service starts");
+    Service {
+        fake,
+        running,
+        shutdown,
+    }
+}
+
+/// The newest message to `chat` that has a button labelled `label`.
+fn with_button(fake: &FakeBotApi, chat: i64, label: &str) -> Option<(SentMessage, Value)> {
+    fake.messages_to(chat).into_iter().rev().find_map(|m| {
+        let markup = m.reply_markup.clone()?;
+        let rows = markup
+            .get("inline_keyboard")
+            .or_else(|| markup.get("keyboard"))?
+            .as_array()?
+            .clone();
+        let button = rows
+            .iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .find(|b| b.get("text").and_then(Value::as_str) == Some(label))?
+            .clone();
+        Some((m, button))
+    })
+}
+
+/// Waits for a message to `chat` containing `text`.
+async fn wait_for_text(fake: &FakeBotApi, chat: i64, text: &str) -> SentMessage {
+    eventually(
+        &format!("a message to {chat} containing {text:?}"),
+        || async { fake.messages_to(chat).iter().any(|m| m.text.contains(text)) },
+    )
+    .await;
+    fake.messages_to(chat)
+        .into_iter()
+        .rev()
+        .find(|m| m.text.contains(text))
+        .unwrap()
+}
+
+/// Presses the inline button labelled `label` on the newest message that
+/// has it, waiting until the bot has sent one.
+async fn press(fake: &FakeBotApi, user: &FakeUser, label: &str) {
+    eventually(&format!("a button {label:?} for {}", user.id), || async {
+        with_button(fake, user.id, label).is_some()
+    })
+    .await;
+    let (message, button) = with_button(fake, user.id, label).unwrap();
+    let data = button["callback_data"].as_str().expect("an inline button");
+    let id = fake.next_callback_id();
+    fake.push_update(updates::callback(user, &id, &message, data));
+}
+
+async fn say(fake: &FakeBotApi, user: &FakeUser, text: &str) {
+    let id = fake.next_message_id(user.id);
+    fake.push_update(updates::text(user, id, text));
+}
+
+async fn file_a_wage_dispute(fake: &FakeBotApi, user: &FakeUser, lang: Lang) -> String {
+    let id = fake.next_message_id(user.id);
+    fake.push_update(updates::command(user, id, "/start"));
+    press(fake, user, &t0(lang, "btn-agree")).await;
+    press(fake, user, &t0(lang, "category-labor")).await;
+    wait_for_text(
+        fake,
+        user.id,
+        &t(
+            lang,
+            "ask-description",
+            &[("max", 2000.into()), ("files", 10.into())],
+        ),
+    )
+    .await;
+    say(fake, user, "老板拖欠三个月工资 <共 12000 元> & 不接电话").await;
+    wait_for_text(
+        fake,
+        user.id,
+        &t(lang, "ask-other-party", &[("max", 200.into())]),
+    )
+    .await;
+    say(fake, user, "某某建筑公司").await;
+    press(fake, user, "3").await;
+    eventually("the location button", || async {
+        with_button(fake, user.id, &t0(lang, "btn-share-location")).is_some()
+    })
+    .await;
+    let id = fake.next_message_id(user.id);
+    fake.push_update(updates::location(user, id, 38.605, 100.80));
+    eventually("the phone button", || async {
+        with_button(fake, user.id, &t0(lang, "btn-share-phone")).is_some()
+    })
+    .await;
+    let id = fake.next_message_id(user.id);
+    fake.push_update(updates::contact(user, id, "+86 138 1234 5678", true));
+    press(fake, user, &t0(lang, "btn-risk-no")).await;
+    press(fake, user, &t0(lang, "btn-submit")).await;
+    let filed = wait_for_text(fake, user.id, "620722-2026-").await;
+    let number = filed
+        .text
+        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .find(|w| w.starts_with("620722-2026-"))
+        .unwrap()
+        .to_owned();
+    number
+}
+
+async fn link_mediator(db: &TestDb, fake: &FakeBotApi, committee_code: &str) -> FakeUser {
+    let mut tx = db.storage.begin().await.unwrap();
+    let committee = jiefen::storage::committees::get_by_code(&mut tx, committee_code)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = jiefen::storage::mediators::insert(
+        &mut tx,
+        &MediatorFields {
+            committee_id: committee.id,
+            name: "王建国".into(),
+            phone: None,
+            language: "zh-CN".into(),
+            active: true,
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    let code = "e2eInviteCode0123456789ab";
+    jiefen::storage::mediators::insert_invite(
+        &mut tx,
+        id,
+        &jiefen::secrets::hash_secret(code),
+        i64::MAX / 2,
+        "test",
+        1,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mediator = FakeUser::new(8_001, "zh-hans");
+    let mid = fake.next_message_id(mediator.id);
+    fake.push_update(updates::command(&mediator, mid, &format!("/start {code}")));
+    wait_for_text(fake, mediator.id, "王建国").await;
+    mediator
+}
+
+async fn whole_loop(db: &TestDb, webhook: bool) {
+    let svc = start(db, webhook).await;
+    let fake = &svc.fake;
+    if webhook {
+        let (url, secret) = fake.webhook().expect("the webhook was registered");
+        assert!(url.ends_with("/telegram/webhook"));
+        assert_eq!(secret.as_deref(), Some(WEBHOOK_SECRET));
+    }
+    let mediator = link_mediator(db, fake, "620722-LABOR").await;
+    let resident = FakeUser::new(7_001, "zh-hans");
+    let number = file_a_wage_dispute(fake, &resident, Lang::ZhCn).await;
+
+    // The resident's confirmation names the labour committee, its address
+    // and phone; the text typed by the resident reached the mediator intact.
+    let filed = wait_for_text(fake, resident.id, &number).await;
+    assert!(
+        filed.text.contains("民乐县劳动人事争议人民调解委员会"),
+        "{}",
+        filed.text
+    );
+    assert!(filed.text.contains("0936-4412300"), "{}", filed.text);
+    let assignment = wait_for_text(fake, mediator.id, &number).await;
+    assert!(
+        assignment
+            .text
+            .contains("老板拖欠三个月工资 <共 12000 元> & 不接电话"),
+        "{}",
+        assignment.text
+    );
+    assert!(
+        assignment.html.contains("&lt;共 12000 元&gt; &amp;"),
+        "{}",
+        assignment.html
+    );
+
+    // The mediator accepts; the resident hears it.
+    press(fake, &mediator, &t0(Lang::ZhCn, "btn-med-accept")).await;
+    wait_for_text(fake, resident.id, "王建国").await;
+
+    // Every pressed button was answered, and nothing Telegram refused.
+    // Six presses: agree, category, party count, at-risk, submit, accept.
+    eventually("every callback answered", || async {
+        fake.calls_to("answerCallbackQuery").len() == 6
+    })
+    .await;
+    let mut conn = db.storage.acquire().await.unwrap();
+    let case = jiefen::storage::cases::get_by_number(
+        &mut conn,
+        &jiefen::domain::CaseNumber::parse(&number).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(case.status, jiefen::domain::CaseStatus::Accepted);
+    assert_eq!(case.contact_phone.as_deref(), Some("13812345678"));
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(cases, 1, "the filing was applied exactly once");
+    drop(conn);
+    let storage = db.storage.clone();
+    eventually("the outbox drained", || {
+        let storage = storage.clone();
+        async move {
+            let mut c = storage.acquire().await.unwrap();
+            let pending: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+                    .fetch_one(&mut *c)
+                    .await
+                    .unwrap();
+            pending == 0
+        }
+    })
+    .await;
+    let mut conn = db.storage.acquire().await.unwrap();
+    let refused: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT chat_id, method, status FROM outbox WHERE status <> 'sent'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    assert!(
+        refused.is_empty(),
+        "every message was accepted by the Bot API: {refused:?}"
+    );
+    drop(conn);
+
+    // The admin API is served by the same server.
+    let health = reqwest::get(format!("http://{}/healthz", svc.running.addr))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    svc.shutdown.cancel();
+    svc.running.wait().await.unwrap();
+}
+
+on_both_backends!(
+    a_resident_files_by_polling_and_the_mediator_accepts,
+    a_resident_files_by_webhook_and_the_mediator_accepts,
+);
+
+async fn a_resident_files_by_polling_and_the_mediator_accepts(db: &TestDb) {
+    whole_loop(db, false).await;
+}
+
+async fn a_resident_files_by_webhook_and_the_mediator_accepts(db: &TestDb) {
+    whole_loop(db, true).await;
+}
