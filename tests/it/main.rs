@@ -5,6 +5,7 @@
 mod support;
 
 mod admin;
+mod chat;
 mod cli;
 mod e2e;
 mod import;
