@@ -113,8 +113,12 @@ pub async fn start_with_listener(
         cfg.policy.clone(),
         clock.clone(),
         cfg.admin_chat_id,
-    );
-    let engine = Arc::new(Engine::from_lifecycle(lifecycle.clone()));
+    )
+    .with_metrics(metrics.clone());
+    let engine: Arc<dyn crate::conversation::UpdateHandler> = Arc::new(Metered {
+        inner: Arc::new(Engine::from_lifecycle(lifecycle.clone())),
+        metrics: metrics.clone(),
+    });
     let addr = listener.local_addr()?;
 
     let mut settings =
@@ -205,4 +209,28 @@ pub fn cancel_on_signal(shutdown: tokio_util::sync::CancellationToken) {
         tracing::info!("shutting down");
         shutdown.cancel();
     });
+}
+
+/// Times every update the engine handles and counts the ones it applied,
+/// for `/metrics`.
+struct Metered {
+    inner: Arc<dyn crate::conversation::UpdateHandler>,
+    metrics: crate::metrics::Metrics,
+}
+
+#[async_trait::async_trait]
+impl crate::conversation::UpdateHandler for Metered {
+    async fn handle(
+        &self,
+        tx: &mut crate::storage::Tx,
+        incoming: &crate::conversation::Incoming,
+    ) -> Result<Vec<crate::outgoing::OutMessage>, crate::conversation::HandlerError> {
+        let started = std::time::Instant::now();
+        let result = self.inner.handle(tx, incoming).await;
+        self.metrics.observe_handler(started.elapsed());
+        if result.is_ok() {
+            self.metrics.update_applied();
+        }
+        result
+    }
 }

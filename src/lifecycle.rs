@@ -175,6 +175,7 @@ pub struct Lifecycle {
     clock: SharedClock,
     admin_chat_id: Option<i64>,
     hook: Arc<dyn AssignmentHook>,
+    metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for Lifecycle {
@@ -211,7 +212,26 @@ impl Lifecycle {
             policy,
             clock,
             admin_chat_id,
+            metrics: crate::metrics::Metrics::default(),
         }
+    }
+
+    /// The same service counting its routing decisions in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Counts a routing decision by how it was reached.
+    pub(crate) fn count_decision(&self, decision: &crate::routing::Decision) {
+        use crate::routing::Via;
+        let outcome = match (&decision.committee, &decision.explanation.via) {
+            (None, _) => "unrouted",
+            (Some(_), Via::Rule { .. }) => "rule",
+            (Some(_), Via::Escalation { .. }) => "escalation",
+            (Some(_), _) => "fallback",
+        };
+        self.metrics.routing_decision(outcome);
     }
 
     /// The same service calling `hook` on every assignment.
@@ -325,6 +345,7 @@ impl Lifecycle {
             at_risk: new.at_risk,
         };
         let decision = self.router.decide(conn, &facts, &[]).await?;
+        self.count_decision(&decision);
         let mut notifications = self
             .record_decision(
                 conn,

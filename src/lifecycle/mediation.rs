@@ -448,6 +448,7 @@ impl Lifecycle {
                 None => self.router.decide(conn, &facts, &declined).await?,
             },
         };
+        self.count_decision(&decision);
         let escalated = matches!(decision.explanation.via, Via::Escalation { .. });
         let kind = if escalated { "escalated" } else { "reassigned" };
         let mut out = self

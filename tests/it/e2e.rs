@@ -287,6 +287,24 @@ async fn whole_loop(db: &TestDb, webhook: bool) {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+    let metrics = reqwest::get(format!("http://{}/metrics", svc.running.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("jiefen_routing_decisions_total{outcome=\"rule\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("jiefen_cases{status=\"accepted\"} 1"), "{metrics}");
+    let applied = metrics
+        .lines()
+        .find(|l| l.starts_with("jiefen_telegram_updates_applied_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(applied >= 12, "every update was counted: {metrics}");
 
     svc.shutdown.cancel();
     svc.running.wait().await.unwrap();
