@@ -20,6 +20,7 @@ pub mod import;
 pub mod jobs;
 pub mod lifecycle;
 pub mod outgoing;
+pub mod oversight;
 pub mod routing;
 pub mod secrets;
 pub mod storage;

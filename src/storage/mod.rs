@@ -10,15 +10,18 @@
 //! a [`Tx`] dereferences to, so a handler can commit its dialogue state, case
 //! rows, events and outgoing messages in one transaction.
 
+pub mod alerts;
 pub mod audit;
 pub mod cases;
 pub mod committees;
 pub mod conversations;
 pub mod jobs;
 pub mod regions;
+pub mod reports;
 pub mod residents;
 pub mod rules;
 pub mod tokens;
+pub mod webhooks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
