@@ -10,6 +10,7 @@
 //! themselves, [`storage`] holds all SQL for SQLite and PostgreSQL,
 //! [`import`] loads region, committee and rule files.
 
+pub mod admin;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -19,9 +20,11 @@ pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod lifecycle;
+pub mod metrics;
 pub mod outgoing;
 pub mod oversight;
 pub mod routing;
 pub mod secrets;
 pub mod storage;
 pub mod terminal;
+pub mod telegram;

@@ -257,3 +257,19 @@ pub async fn is_referenced(conn: &mut Conn, id: CommitteeId) -> Result<bool, Sto
     .await?;
     Ok(n > 0)
 }
+
+/// Whether a case's history names the committee (a timeline event or a
+/// decline), so that deleting it would leave the history pointing at nothing.
+pub async fn appears_in_case_history(
+    conn: &mut Conn,
+    id: CommitteeId,
+) -> Result<bool, StorageError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM case_declines WHERE committee_id = $1)
+              + (SELECT COUNT(*) FROM case_events WHERE committee_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n > 0)
+}

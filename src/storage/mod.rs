@@ -10,16 +10,22 @@
 //! a [`Tx`] dereferences to, so a handler can commit its dialogue state, case
 //! rows, events and outgoing messages in one transaction.
 
+pub mod admin_cases;
 pub mod alerts;
 pub mod audit;
 pub mod cases;
 pub mod committees;
 pub mod conversations;
 pub mod jobs;
+pub mod mediators;
+pub mod inbox;
+pub mod outbox;
+pub mod reachability;
 pub mod regions;
 pub mod reports;
 pub mod residents;
 pub mod rules;
+pub mod stats;
 pub mod tokens;
 pub mod webhooks;
 

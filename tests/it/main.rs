@@ -4,8 +4,10 @@
 
 mod support;
 
+mod admin;
 mod cli;
 mod import;
 mod resident;
 mod routing;
 mod storage;
+mod telegram;

@@ -1,6 +1,7 @@
 //! Test helpers: a fresh database per test on either backend.
 
 pub mod db;
+pub mod telegram;
 
 pub use db::TestDb;
 

@@ -1,0 +1,301 @@
+//! The durable outbox: every reply and notification is a row committed with
+//! the change that caused it, then sent by the Telegram sender (straight
+//! after commit, or by its periodic sweep) and marked sent.
+//!
+//! Rows of one chat go out in id order: a row is claimable only when no
+//! older row of its chat is still pending (callback answers excepted; they
+//! are not chat messages and never wait, nor make others wait). A claim is a
+//! lease (`claimed_by`, `claimed_until`): an instance that dies mid-send
+//! leaves the row to be claimed again when the lease runs out, which makes
+//! delivery at-least-once. On PostgreSQL the claim skips rows another
+//! instance is claiming at that moment (`FOR UPDATE SKIP LOCKED`).
+
+use super::{Conn, StorageError};
+use crate::outgoing::{OutBody, OutMessage, MAX_TEXT_CHARS};
+use sqlx::Row;
+
+/// Where an outbox row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting to be sent (or being sent under a lease).
+    Pending,
+    /// Telegram accepted it.
+    Sent,
+    /// Telegram refused it (400); not retried.
+    Failed,
+    /// The recipient blocked the bot (403); not retried.
+    Dropped,
+}
+
+impl OutboxStatus {
+    fn parse(s: &str) -> Result<Self, StorageError> {
+        match s {
+            "pending" => Ok(Self::Pending),
+            "sent" => Ok(Self::Sent),
+            "failed" => Ok(Self::Failed),
+            "dropped" => Ok(Self::Dropped),
+            other => Err(StorageError::Corrupt(format!("outbox status {other}"))),
+        }
+    }
+}
+
+/// One outbox row: exactly one Bot API call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    /// Row id (the order within a chat).
+    pub id: i64,
+    /// The recipient chat.
+    pub chat_id: i64,
+    /// The Bot API method (`sendMessage`, `editMessageText`, …).
+    pub method: String,
+    /// What to send.
+    pub body: OutBody,
+    /// The case it is about, if any.
+    pub case_id: Option<i64>,
+    /// Where it stands.
+    pub status: OutboxStatus,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// When it may be sent (ms).
+    pub next_attempt_at: i64,
+}
+
+/// The Bot API method a body is sent with.
+pub fn method_of(body: &OutBody) -> &'static str {
+    match body {
+        OutBody::Text { .. } => "sendMessage",
+        OutBody::EditText { .. } => "editMessageText",
+        OutBody::EditKeyboard { .. } => "editMessageReplyMarkup",
+        OutBody::AnswerCallback { .. } => "answerCallbackQuery",
+    }
+}
+
+const COLUMNS: &str = "id, chat_id, method, payload, case_id, status, attempts, next_attempt_at";
+
+fn row_to_outbox(r: &sqlx::any::AnyRow) -> Result<OutboxRow, StorageError> {
+    let payload: String = r.try_get("payload")?;
+    let status: String = r.try_get("status")?;
+    Ok(OutboxRow {
+        id: r.try_get("id")?,
+        chat_id: r.try_get("chat_id")?,
+        method: r.try_get("method")?,
+        body: super::from_json_text(&payload, "outbox payload")?,
+        case_id: r.try_get("case_id")?,
+        status: OutboxStatus::parse(&status)?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+    })
+}
+
+/// Splits a message into what Telegram accepts: a text longer than 4096
+/// characters becomes several messages cut at line breaks (never inside a
+/// tag or entity), with the keyboard on the last one. Other bodies pass
+/// through unchanged.
+pub fn split_for_telegram(msg: &OutMessage) -> Vec<OutBody> {
+    match &msg.body {
+        OutBody::Text { html, keyboard } => {
+            let parts = crate::telegram::html::split(html, MAX_TEXT_CHARS);
+            let n = parts.len();
+            if n == 0 {
+                return vec![msg.body.clone()];
+            }
+            parts
+                .into_iter()
+                .enumerate()
+                .map(|(i, html)| OutBody::Text {
+                    html,
+                    keyboard: if i + 1 == n { keyboard.clone() } else { None },
+                })
+                .collect()
+        }
+        OutBody::EditText {
+            message_id,
+            html,
+            keyboard,
+        } => {
+            // An edit cannot become two messages; keep the first part and
+            // say it continues rather than have Telegram refuse the edit.
+            let mut parts = crate::telegram::html::split(html, MAX_TEXT_CHARS - 2);
+            let html = if parts.len() > 1 {
+                let mut first = parts.swap_remove(0);
+                first.push_str(" …");
+                first
+            } else {
+                html.clone()
+            };
+            vec![OutBody::EditText {
+                message_id: *message_id,
+                html,
+                keyboard: keyboard.clone(),
+            }]
+        }
+        other => vec![other.clone()],
+    }
+}
+
+/// Queues a message (split as Telegram requires) in the caller's
+/// transaction. Returns the new row ids, in sending order.
+pub async fn enqueue(
+    conn: &mut Conn,
+    msg: &OutMessage,
+    case_id: Option<i64>,
+    now: i64,
+) -> Result<Vec<i64>, StorageError> {
+    let mut ids = Vec::new();
+    for body in split_for_telegram(msg) {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (chat_id, method, payload, case_id, status, attempts,
+                                 next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) RETURNING id",
+        )
+        .bind(msg.chat_id)
+        .bind(method_of(&body))
+        .bind(super::json_text(&body))
+        .bind(case_id)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| super::classify(e, "outbox message"))?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Claims up to `limit` due rows for `instance` until `lease_until`, oldest
+/// first, at most the oldest pending one per chat.
+pub async fn claim_due(
+    conn: &mut Conn,
+    instance: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StorageError> {
+    let skip_locked = if conn.backend_name() == "PostgreSQL" {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE outbox SET claimed_by = $1, claimed_until = $2
+         WHERE id IN (
+             SELECT o.id FROM outbox o
+             WHERE o.status = 'pending' AND o.next_attempt_at <= $3
+               AND (o.claimed_until IS NULL OR o.claimed_until < $3)
+               AND (o.method = 'answerCallbackQuery' OR NOT EXISTS (
+                   SELECT 1 FROM outbox p
+                   WHERE p.chat_id = o.chat_id AND p.status = 'pending' AND p.id < o.id
+                     AND p.method <> 'answerCallbackQuery'))
+             ORDER BY o.id LIMIT $4{skip_locked})
+         RETURNING {COLUMNS}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(instance)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        match row_to_outbox(r) {
+            Ok(row) => out.push(row),
+            // A row that cannot be read would otherwise be claimed forever
+            // and hold up its chat: fail it and go on.
+            Err(StorageError::Corrupt(what)) => {
+                let id: i64 = r.try_get("id")?;
+                mark_failed(conn, id, &what).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    out.sort_by_key(|r| r.id);
+    Ok(out)
+}
+
+/// Marks a row sent.
+pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $2, claimed_by = NULL,
+             claimed_until = NULL, error = NULL
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Releases a row to be tried again at `next_attempt_at`. `count_attempt`
+/// is false for flood waits (429), which are not the message's fault.
+pub async fn reschedule(
+    conn: &mut Conn,
+    id: i64,
+    next_attempt_at: i64,
+    count_attempt: bool,
+    error: &str,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $2, attempts = attempts + $3, error = $4,
+             claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(next_attempt_at)
+    .bind(i64::from(count_attempt))
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a row failed for good (Telegram refused it).
+pub async fn mark_failed(conn: &mut Conn, id: i64, error: &str) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = $2,
+             claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops every pending row for a chat that blocked the bot. Returns how
+/// many rows were dropped.
+pub async fn drop_pending_for_chat(
+    conn: &mut Conn,
+    chat_id: i64,
+    error: &str,
+) -> Result<u64, StorageError> {
+    let r = sqlx::query(
+        "UPDATE outbox SET status = 'dropped', error = $2, claimed_by = NULL, claimed_until = NULL
+         WHERE chat_id = $1 AND status = 'pending'",
+    )
+    .bind(chat_id)
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Every row of a chat, oldest first.
+pub async fn for_chat(conn: &mut Conn, chat_id: i64) -> Result<Vec<OutboxRow>, StorageError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE chat_id = $1 ORDER BY id"
+    ))
+    .bind(chat_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(row_to_outbox).collect()
+}
+
+/// How many rows are still pending.
+pub async fn pending_count(conn: &mut Conn) -> Result<i64, StorageError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n)
+}
