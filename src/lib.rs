@@ -26,5 +26,5 @@ pub mod oversight;
 pub mod routing;
 pub mod secrets;
 pub mod storage;
-pub mod terminal;
 pub mod telegram;
+pub mod terminal;
