@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The rhythm of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
     /// One local calendar day.
@@ -90,7 +90,7 @@ impl ReportKind {
 
 /// The figures of one scope (everything, a category or an area) in one
 /// period `[start, end)`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     /// New cases (新收): cases filed in the period (`submitted_at` in
     /// `[start, end)`), whatever happened to them since, withdrawn ones
@@ -122,9 +122,10 @@ pub struct Figures {
 }
 
 /// One category's line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CategoryRow {
-    /// The category.
+    /// The category code.
+    #[schema(value_type = String, example = "labor")]
     pub category: Category,
     /// Its figures in the period.
     #[serde(flatten)]
@@ -135,9 +136,10 @@ pub struct CategoryRow {
 
 /// One area's line: a township, or a county for cases filed at county level
 /// (no township known).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AreaRow {
     /// Township (9 digits) or county (6 digits) code.
+    #[schema(value_type = String, example = "620722101")]
     pub code: RegionCode,
     /// Its name, when the region is known.
     pub name: String,
@@ -156,9 +158,10 @@ pub struct AreaRow {
 }
 
 /// A leading category and its change against the previous period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TopCategory {
-    /// The category.
+    /// The category code.
+    #[schema(value_type = String, example = "labor")]
     pub category: Category,
     /// New cases in the period.
     pub new_cases: i64,
@@ -172,15 +175,17 @@ pub struct TopCategory {
 }
 
 /// An alert open at period end, as listed in a report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReportAlert {
     /// Alert id.
     pub id: i64,
     /// `cluster` or `mass_dispute`.
+    #[schema(value_type = String, example = "cluster")]
     pub kind: crate::storage::alerts::AlertKind,
     /// Category group key.
     pub categories: String,
     /// Region of the case that raised it.
+    #[schema(value_type = String, example = "620722101201")]
     pub region_code: RegionCode,
     /// Member cases.
     pub case_count: i64,
@@ -189,19 +194,23 @@ pub struct ReportAlert {
 }
 
 /// A periodic report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// Daily, weekly or monthly.
     pub kind: ReportKind,
     /// First local day of the period.
+    #[schema(value_type = String, format = Date)]
     pub period_start: NaiveDate,
     /// Last local day of the period (inclusive).
+    #[schema(value_type = String, format = Date)]
     pub period_last_day: NaiveDate,
     /// First local day of the previous period (compared against).
+    #[schema(value_type = String, format = Date)]
     pub previous_start: NaiveDate,
     /// Time zone the days are in.
     pub timezone: String,
     /// The scope: a county or township code; `null` for everything.
+    #[schema(value_type = Option<String>, example = "620722")]
     pub region: Option<RegionCode>,
     /// The scope's name.
     pub region_name: Option<String>,
