@@ -180,6 +180,9 @@ on_both_backends!(
     deliveries_survive_a_restart_of_the_worker,
     deliveries_are_given_up_after_the_retry_period_and_listed_as_failed,
     subscriptions_check_their_url_and_keep_their_secret_out_of_debug_output,
+    the_admin_api_serves_reports_as_json_and_csv,
+    the_admin_api_lists_shows_and_closes_alerts,
+    the_admin_api_manages_webhooks_and_shows_the_secret_once,
 );
 
 async fn a_planted_cluster_raises_one_alert_with_exactly_its_cases_and_grows_without_duplicating(
@@ -1610,4 +1613,375 @@ async fn subscriptions_check_their_url_and_keep_their_secret_out_of_debug_output
         .unwrap();
     assert_eq!(d[0].status, "cancelled");
     tx.commit().await.unwrap();
+}
+
+/// The admin API on a loopback port with an admin and a viewer token.
+async fn admin_api(db: &TestDb) -> (String, String, String) {
+    use jiefen::admin::{self, AdminState};
+    use jiefen::secrets::{create_token, Role};
+    let clock = ManualClock::new(
+        chrono::DateTime::from_timestamp_millis(local(2026, 12, 3, 9, 0)).unwrap(),
+    );
+    let router = jiefen::routing::Router::load(&db.storage).await.unwrap();
+    let state = AdminState::new(
+        db.storage.clone(),
+        router,
+        Arc::new(clock),
+        jiefen::config::PolicyConfig::default(),
+        None,
+        jiefen::metrics::Metrics::new(),
+    );
+    let (_, admin_token) = create_token(&db.storage, "admin", Role::Admin, 0, "cli")
+        .await
+        .unwrap();
+    let (_, viewer_token) = create_token(&db.storage, "viewer", Role::Viewer, 0, "cli")
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, admin::router(state)).await;
+    });
+    (format!("http://{addr}"), admin_token, viewer_token)
+}
+
+async fn call(
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, String, reqwest::header::HeaderMap) {
+    let mut rb = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token);
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let resp = rb.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, resp.text().await.unwrap(), headers)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+async fn the_admin_api_serves_reports_as_json_and_csv(db: &TestDb) {
+    use reqwest::Method;
+    report_dataset(db).await;
+    let (base, _, viewer) = admin_api(db).await;
+    let (status, text, _) = call(
+        Method::GET,
+        &format!("{base}/api/v1/reports/monthly?date=2026-11-17&region=620722"),
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let j = json(&text);
+    assert_eq!(j["totals"]["new_cases"], 7);
+    assert_eq!(j["totals"]["resolution_rate"], 0.75);
+    assert_eq!(j["by_area"][1]["name"], "六坝镇");
+    let (status, text, headers) = call(
+        Method::GET,
+        &format!("{base}/api/v1/reports/monthly?date=2026-11-17&region=620722&format=csv"),
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("jiefen-monthly-2026-11-01-620722.csv"));
+    assert_eq!(text.lines().count(), 9);
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("total,620722,民乐县,7,3,1,0.75,4,2,"),
+        "{text}"
+    );
+    // Without a date: the period running today (3 December), so far.
+    let (status, text, _) = call(
+        Method::GET,
+        &format!("{base}/api/v1/reports/weekly"),
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json(&text)["period_start"], "2026-11-30");
+    for (path, code, field) in [
+        ("/api/v1/reports/yearly", 404, None),
+        ("/api/v1/reports/daily?date=2026-13-01", 400, Some("date")),
+        (
+            "/api/v1/reports/daily?region=620722101201",
+            400,
+            Some("region"),
+        ),
+        ("/api/v1/reports/daily?format=xml", 400, Some("format")),
+        ("/api/v1/reports/daily?colour=red", 400, None),
+    ] {
+        let (status, text, _) = call(Method::GET, &format!("{base}{path}"), &viewer, None).await;
+        assert_eq!(status, code, "{path}: {text}");
+        let j = json(&text);
+        assert!(j["error"].is_string(), "{text}");
+        if let Some(f) = field {
+            assert_eq!(j["field"], f, "{path}: {text}");
+        }
+    }
+}
+
+async fn the_admin_api_lists_shows_and_closes_alerts(db: &TestDb) {
+    use reqwest::Method;
+    let resident = setup(db).await;
+    let at = local(2026, 11, 3, 10, 0);
+    let mut tx = db.storage.begin().await.unwrap();
+    for seq in 1..=5 {
+        let id = file(
+            &mut tx,
+            resident,
+            seq,
+            Category::Expropriation,
+            "620722101201",
+            offset(LIUBA, 0.1 * seq as f64, 0.0),
+            3,
+            at + seq * HOUR,
+        )
+        .await;
+        clusters::on_case_filed(&mut tx, id, &ClusterSettings::default(), at, None)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let (base, admin_token, viewer) = admin_api(db).await;
+    let (status, text, _) =
+        call(Method::GET, &format!("{base}/api/v1/alerts"), &viewer, None).await;
+    assert_eq!(status, 200, "{text}");
+    let page = json(&text);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let alert = &page["items"][0];
+    assert_eq!(alert["kind"], "cluster");
+    assert_eq!(alert["status"], "open");
+    assert_eq!(
+        alert["categories"],
+        serde_json::json!(["housing", "land", "expropriation"])
+    );
+    assert_eq!(alert["case_count"], 5);
+    assert_eq!(alert["first_case_at"], "2026-11-03T03:00:00Z");
+    assert_eq!(alert["last_case_at"], "2026-11-03T07:00:00Z");
+    let id = alert["id"].as_i64().unwrap();
+    let (status, text, _) = call(
+        Method::GET,
+        &format!("{base}/api/v1/alerts/{id}"),
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let detail = json(&text);
+    let numbers: Vec<&str> = detail["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            "620722-2026-000001",
+            "620722-2026-000002",
+            "620722-2026-000003",
+            "620722-2026-000004",
+            "620722-2026-000005"
+        ]
+    );
+    assert!(
+        !text.contains("13812345678") && !text.contains("工资"),
+        "{text}"
+    );
+    // Viewers may not close; admins may, once, with a reason; it is audited.
+    let close = format!("{base}/api/v1/alerts/{id}/close");
+    let (status, _, _) = call(
+        Method::POST,
+        &close,
+        &viewer,
+        Some(serde_json::json!({"reason": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, text, _) = call(
+        Method::POST,
+        &close,
+        &admin_token,
+        Some(serde_json::json!({"reason": " "})),
+    )
+    .await;
+    assert_eq!(
+        (status, json(&text)["field"].as_str()),
+        (422, Some("reason"))
+    );
+    let (status, text, _) = call(
+        Method::POST,
+        &close,
+        &admin_token,
+        Some(serde_json::json!({"reason": "已召开协调会"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json(&text)["alert"]["status"], "closed");
+    assert_eq!(json(&text)["alert"]["close_reason"], "已召开协调会");
+    let (status, _, _) = call(
+        Method::POST,
+        &close,
+        &admin_token,
+        Some(serde_json::json!({"reason": "again"})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _, _) = call(
+        Method::GET,
+        &format!("{base}/api/v1/alerts/999999"),
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, text, _) = call(Method::GET, &format!("{base}/api/v1/alerts"), &viewer, None).await;
+    assert!(json(&text)["items"].as_array().unwrap().is_empty());
+    let (_, text, _) = call(
+        Method::GET,
+        &format!("{base}/api/v1/alerts?status=closed"),
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(json(&text)["items"].as_array().unwrap().len(), 1);
+    let mut conn = db.storage.acquire().await.unwrap();
+    let audit = storage::audit::list(&mut conn, None, 10).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "alert.close" && e.object_id == id.to_string()));
+}
+
+async fn the_admin_api_manages_webhooks_and_shows_the_secret_once(db: &TestDb) {
+    use reqwest::Method;
+    let resident = setup(db).await;
+    let (base, admin_token, viewer) = admin_api(db).await;
+    let hooks = format!("{base}/api/v1/webhooks");
+    let body = serde_json::json!({"name": "法院调解平台", "url": "https://court.example.cn/hook",
+        "event_types": ["case_filed", "alert_raised"]});
+    let (status, _, _) = call(Method::POST, &hooks, &viewer, Some(body.clone())).await;
+    assert_eq!(status, 403);
+    let (status, text, _) = call(Method::POST, &hooks, &admin_token, Some(body)).await;
+    assert_eq!(status, 201, "{text}");
+    let created = json(&text);
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 32);
+    let id = created["webhook"]["id"].as_i64().unwrap();
+    assert_eq!(created["webhook"]["personal_data"], false);
+    assert_eq!(created["webhook"]["active"], true);
+    // Never again in full: not in the list, not in the detail, not in the audit log.
+    let (_, list, _) = call(Method::GET, &hooks, &admin_token, None).await;
+    let (_, one, _) = call(Method::GET, &format!("{hooks}/{id}"), &admin_token, None).await;
+    let mut conn = db.storage.acquire().await.unwrap();
+    let audit: Vec<String> = storage::audit::list(&mut conn, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.details)
+        .collect();
+    drop(conn);
+    for text in [&list, &one, &audit.join("\n")] {
+        assert!(!text.contains(&secret), "secret shown again: {text}");
+    }
+    assert_eq!(json(&one)["secret"], format!("{}…", &secret[..4]));
+    for (bad, field) in [
+        (
+            serde_json::json!({"url": "http://court.example.cn/hook", "event_types": ["case_filed"]}),
+            "url",
+        ),
+        (
+            serde_json::json!({"url": "https://court.example.cn/hook", "event_types": []}),
+            "event_types",
+        ),
+        (
+            serde_json::json!({"url": "https://court.example.cn/hook", "event_types": ["case_eaten"]}),
+            "event_types",
+        ),
+        (
+            serde_json::json!({"url": "https://court.example.cn/hook", "event_types": ["case_filed"], "secret": "short"}),
+            "secret",
+        ),
+        (
+            serde_json::json!({"url": "https://court.example.cn/hook", "event_types": ["case_filed"], "colour": "red"}),
+            "colour",
+        ),
+    ] {
+        let (status, text, _) = call(Method::POST, &hooks, &admin_token, Some(bad)).await;
+        assert_eq!(status, 422, "{text}");
+        assert_eq!(json(&text)["field"], field, "{text}");
+    }
+    // Replace, keeping the secret, now with personal data.
+    let (status, text, _) = call(Method::PUT, &format!("{hooks}/{id}"), &admin_token,
+        Some(serde_json::json!({"url": "https://court.example.cn/hook2", "event_types": ["case_filed"], "personal_data": true}))).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json(&text)["url"], "https://court.example.cn/hook2");
+    // An event queued for it shows in its deliveries, and reading them is audited.
+    let mut tx = db.storage.begin().await.unwrap();
+    let case = file(
+        &mut tx,
+        resident,
+        1,
+        Category::Labor,
+        "620722101201",
+        LIUBA,
+        2,
+        1,
+    )
+    .await;
+    webhooks::emit(&mut tx, WebhookEvent::Case(EventType::CaseFiled, case), 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (status, text, _) = call(
+        Method::GET,
+        &format!("{hooks}/{id}/deliveries"),
+        &admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let page = json(&text);
+    assert_eq!(page["items"][0]["status"], "pending");
+    assert_eq!(
+        page["items"][0]["payload"]["case"]["contact_phone"],
+        "13812345678"
+    );
+    let mut conn = db.storage.acquire().await.unwrap();
+    let audit = storage::audit::list(&mut conn, None, 50).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "webhook.deliveries.read"));
+    assert!(audit.iter().any(|e| e.action == "webhook.update"));
+    let stored = storage::webhooks::get(&mut conn, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.secret.expose(), secret, "kept on replacement");
+    drop(conn);
+    // Delete: gone from the API, pending deliveries cancelled.
+    let (status, _, _) = call(Method::DELETE, &format!("{hooks}/{id}"), &admin_token, None).await;
+    assert_eq!(status, 204);
+    let (status, _, _) = call(Method::GET, &format!("{hooks}/{id}"), &admin_token, None).await;
+    assert_eq!(status, 404);
+    let mut conn = db.storage.acquire().await.unwrap();
+    let d = storage::webhooks::deliveries(&mut conn, id, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(d[0].status, "cancelled");
 }
