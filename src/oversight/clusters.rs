@@ -138,7 +138,14 @@ pub async fn on_case_filed(
     if is_likely_mass_dispute(&case, settings)
         && !alerts::case_has_alert(conn, case.id, AlertKind::MassDispute).await?
     {
-        let point = case.point.unwrap_or(GeoPoint { lat: 0.0, lon: 0.0 });
+        // Filing always stores a point (shared, or the region's centroid);
+        // a hand-made row without one is placed by its region.
+        let point = match case.point {
+            Some(p) => p,
+            None => crate::lifecycle::region_point(conn, &case.region_code)
+                .await
+                .unwrap_or(GeoPoint { lat: 0.0, lon: 0.0 }),
+        };
         let shape = shape_of(&[CandidateCase {
             id: case.id,
             category: case.category,
@@ -218,9 +225,7 @@ async fn cluster_step(
         let alert = load(conn, alert.id).await?;
         tracing::warn!(case = %case.number, alert = alert.id, cases = alert.case_count, "cluster grew");
         if let Some(a) = admin {
-            change
-                .messages
-                .push(grown_message(conn, a, &alert, case).await?);
+            change.messages.push(grown_message(a, &alert, case));
         }
         change.grown.push(alert);
         return Ok(());
@@ -364,14 +369,9 @@ async fn raised_message(
     ))
 }
 
-async fn grown_message(
-    _conn: &mut Conn,
-    admin: AdminChat,
-    alert: &AlertRecord,
-    case: &CaseRecord,
-) -> Result<OutMessage, OversightError> {
+fn grown_message(admin: AdminChat, alert: &AlertRecord, case: &CaseRecord) -> OutMessage {
     let lang = admin.lang;
-    Ok(OutMessage::text(
+    OutMessage::text(
         admin.chat_id,
         t(
             lang,
@@ -387,7 +387,7 @@ async fn grown_message(
                 ("radius", format!("{:.1}", alert.radius_km).into()),
             ],
         ),
-    ))
+    )
 }
 
 async fn mass_dispute_message(
