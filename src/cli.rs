@@ -43,6 +43,15 @@ pub enum Command {
     /// Manage admin API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Talk to the bot in the terminal, as a resident and as demo mediators,
+    /// without Telegram. Uses a fresh SQLite database with the demo data
+    /// unless --db is given. Reads a script from standard input when it is
+    /// not a terminal and prints the transcript.
+    Chat {
+        /// The resident's language.
+        #[arg(long, default_value = "zh-CN", value_parser = crate::config::parse_language)]
+        lang: String,
+    },
 }
 
 /// Token subcommands.
@@ -67,10 +76,16 @@ pub enum TokenCommand {
 }
 
 /// Sets up logging to standard error.
-pub fn init_logging(format: &str) {
+/// `quiet` keeps the default at warnings (the terminal chat's screen is the
+/// conversation).
+pub fn init_logging(format: &str, quiet: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("JIEFEN_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
+    let default = if quiet {
+        "warn"
+    } else {
+        "info,sqlx=warn,hyper=warn,reqwest=warn"
+    };
+    let filter = EnvFilter::try_from_env("JIEFEN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -96,8 +111,22 @@ async fn open(db: &DatabaseConfig) -> anyhow::Result<Storage> {
     Ok(storage)
 }
 
-/// Runs one command line to completion.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Whether the database URL was given (flag or environment) rather than
+/// left at its default.
+pub fn database_given(matches: &clap::ArgMatches) -> bool {
+    use clap::parser::ValueSource;
+    let given = |m: &clap::ArgMatches| {
+        matches!(
+            m.value_source("database_url"),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+    };
+    given(matches) || matches.subcommand().is_some_and(|(_, sub)| given(sub))
+}
+
+/// Runs one command line to completion. `database_given` says whether the
+/// database URL was chosen by the person (see [`database_given`]).
+pub async fn run(cli: Cli, database_given: bool) -> anyhow::Result<()> {
     let clock = SystemClock;
     match cli.command {
         Command::Migrate => {
@@ -162,11 +191,100 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Chat { lang } => {
+            let lang = crate::i18n::Lang::parse(&lang).unwrap_or_default();
+            run_chat(&cli.db, database_given, lang).await?;
+        }
         Command::Serve(cfg) => {
             cfg.validate().map_err(anyhow::Error::msg)?;
-            let _storage = open(&cli.db).await?;
-            anyhow::bail!("serve is not available in this build yet");
+            let storage = open(&cli.db).await?;
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            crate::app::cancel_on_signal(shutdown.clone());
+            let clock: crate::clock::SharedClock = std::sync::Arc::new(SystemClock);
+            let running = crate::app::start(storage.clone(), &cfg, clock, shutdown).await?;
+            running.wait().await?;
+            storage.close().await;
         }
     }
     Ok(())
+}
+
+/// The terminal chat: a fresh demo database unless one was given.
+async fn run_chat(
+    db: &DatabaseConfig,
+    database_given: bool,
+    lang: crate::i18n::Lang,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    use std::sync::Arc;
+    use tokio::io::AsyncBufReadExt;
+
+    let clock: crate::clock::SharedClock = Arc::new(SystemClock);
+    let scratch = if database_given {
+        None
+    } else {
+        let dir = std::env::temp_dir().join(format!(
+            "jiefen-chat-{}",
+            crate::secrets::random_secret(8).to_lowercase()
+        ));
+        std::fs::create_dir_all(&dir).context("could not create a temporary folder")?;
+        Some(dir)
+    };
+    let mut db = db.clone();
+    if let Some(dir) = &scratch {
+        db.database_url = format!("sqlite://{}", dir.join("chat.db").display());
+    }
+    let result = async {
+        let storage = open(&db).await?;
+        let mut conn = storage.acquire().await?;
+        let empty = crate::storage::committees::list_all(&mut conn)
+            .await?
+            .is_empty();
+        drop(conn);
+        if empty {
+            crate::import::import(&storage, &crate::import::demo_files(), clock.now_ms()).await?;
+        }
+        crate::terminal::seed_demo_mediators(&storage, clock.now_ms()).await?;
+        let router = crate::routing::Router::load(&storage).await?;
+        let engine = crate::app::build_engine(
+            router,
+            crate::config::PolicyConfig::default(),
+            clock.clone(),
+            None,
+        );
+        let interactive = std::io::stdin().is_terminal();
+        let stdout = std::io::stdout();
+        let mut chat = crate::terminal::TerminalChat::new(
+            storage.clone(),
+            engine,
+            clock.clone(),
+            lang,
+            stdout.lock(),
+            !interactive,
+        );
+        chat.link_demo_mediators().await?;
+        chat.banner()?;
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        loop {
+            if interactive {
+                use std::io::Write;
+                print!("> ");
+                let _ = std::io::stdout().flush();
+            }
+            let Some(line) = lines.next_line().await? else {
+                break;
+            };
+            if !chat.line(&line).await? {
+                break;
+            }
+        }
+        drop(chat);
+        storage.close().await;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
 }

@@ -91,7 +91,7 @@ fn parse_database_url(s: &str) -> Result<String, String> {
     }
 }
 
-fn parse_language(s: &str) -> Result<String, String> {
+pub(crate) fn parse_language(s: &str) -> Result<String, String> {
     crate::i18n::Lang::parse(s)
         .map(|l| l.code().to_owned())
         .ok_or_else(|| format!("'{s}' is not one of zh-CN, zh-TW, en"))

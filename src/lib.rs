@@ -11,6 +11,7 @@
 //! [`import`] loads region, committee and rule files.
 
 pub mod admin;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -21,6 +21,11 @@ use crate::storage::{self, Conn, StorageError};
 use chrono::Datelike;
 use std::sync::Arc;
 
+mod admin;
+mod mediation;
+
+pub use mediation::{guidance_id, DeclineOutcome, FailOutcome, Reply};
+
 /// Why a lifecycle operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -39,6 +44,15 @@ pub enum LifecycleError {
     /// Stored data is inconsistent (e.g. a region without any centroid).
     #[error("{0}")]
     Inconsistent(String),
+    /// Another mediator accepted the case first (or owns it).
+    #[error("the case is handled by another mediator")]
+    Taken,
+    /// The committee named does not exist or is inactive.
+    #[error("no active committee {0}")]
+    NoCommittee(i64),
+    /// Escalation found no committee above the current one.
+    #[error("no committee above this one can take the case")]
+    NoHigherLevel,
 }
 
 /// How the place of a case was given.
@@ -181,7 +195,8 @@ pub enum AddedInfo {
 }
 
 impl Lifecycle {
-    /// A case service with no assignment hook.
+    /// A case service whose assignments reach the committee's linked
+    /// mediators in chat ([`crate::conversation::mediator::MediatorHook`]).
     pub fn new(
         router: Router,
         policy: PolicyConfig,
@@ -189,11 +204,13 @@ impl Lifecycle {
         admin_chat_id: Option<i64>,
     ) -> Self {
         Self {
+            hook: Arc::new(crate::conversation::mediator::MediatorHook::new(
+                policy.timezone,
+            )),
             router,
             policy,
             clock,
             admin_chat_id,
-            hook: Arc::new(NoAssignmentHook),
         }
     }
 
@@ -211,6 +228,11 @@ impl Lifecycle {
     /// The clock.
     pub fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+
+    /// The router.
+    pub fn router(&self) -> &Router {
+        &self.router
     }
 
     /// The admin chat, when configured.
@@ -377,6 +399,27 @@ impl Lifecycle {
         actor: ActorKind,
         actor_id: &str,
     ) -> Result<Vec<OutMessage>, LifecycleError> {
+        self.record_decision_as(conn, id, from, decision, actor, actor_id, "assigned", "")
+            .await
+    }
+
+    /// [`Self::record_decision`] with the event named `kind` (`assigned`,
+    /// `reassigned`, `escalated`) and carrying `reason`. Declines of the
+    /// previous assignment's mediators are forgotten: a new assignment
+    /// starts afresh.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_decision_as(
+        &self,
+        conn: &mut Conn,
+        id: i64,
+        from: CaseStatus,
+        decision: &Decision,
+        actor: ActorKind,
+        actor_id: &str,
+        kind: &str,
+        reason: &str,
+    ) -> Result<Vec<OutMessage>, LifecycleError> {
+        storage::mediator_desk::clear_mediator_declines(conn, id).await?;
         let now = self.clock.now_ms();
         let committee_id = decision.committee.as_ref().map(|c| c.id);
         let accept_deadline = committee_id.map(|_| {
@@ -411,14 +454,14 @@ impl Lifecycle {
                 actor_kind: actor,
                 actor_id: actor_id.to_owned(),
                 kind: if committee_id.is_some() {
-                    "assigned"
+                    kind
                 } else {
                     "unrouted"
                 },
                 from_status: Some(from),
                 to_status: Some(to),
                 committee_id,
-                reason: String::new(),
+                reason: reason.to_owned(),
                 details: serde_json::json!({
                     "rule_id": decision.rule_id,
                     "distance_km": decision.distance_km,

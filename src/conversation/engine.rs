@@ -6,10 +6,13 @@ use super::state::{Dialogue, Draft, State, Step};
 use super::{Event, HandlerError, Incoming, UpdateHandler};
 use crate::clock::SharedClock;
 use crate::config::PolicyConfig;
-use crate::domain::{CaseStatus, Category, GeoPoint, Phone, Region, RegionCode, RegionLevel};
+use crate::domain::{
+    CaseStatus, Category, Fulfilment, GeoPoint, Phone, Region, RegionCode, RegionLevel,
+};
 use crate::i18n::{t, Lang};
 use crate::lifecycle::{
     region_label, AddedInfo, Lifecycle, LifecycleError, LocationSource, NewAttachment, NewCase,
+    Reply,
 };
 use crate::outgoing::{
     escape_html, InlineButton, InlineKeyboard, Keyboard, OutBody, OutMessage, ReplyButton,
@@ -110,6 +113,10 @@ enum Press {
     Menu(String),
     /// A case button: action and case id.
     Case(String, i64),
+    /// A rating of a resolved case: case id and 1–5.
+    Rate(i64, i64),
+    /// The fulfilment follow-up answer: case id and answer.
+    Fulfil(i64, Fulfilment),
 }
 
 fn parse_press(data: &str) -> Option<Press> {
@@ -133,6 +140,17 @@ fn parse_press(data: &str) -> Option<Press> {
             let (action, id) = rest.split_once(':')?;
             let id: i64 = id.parse().ok()?;
             matches!(action, "tl" | "ai" | "wd").then(|| Press::Case(action.to_owned(), id))
+        }
+        "R" => {
+            let (id, n) = rest.split_once(':')?;
+            let n: i64 = n.parse().ok()?;
+            (1..=5)
+                .contains(&n)
+                .then_some(Press::Rate(id.parse().ok()?, n))
+        }
+        "F" => {
+            let (id, f) = rest.split_once(':')?;
+            Some(Press::Fulfil(id.parse().ok()?, Fulfilment::parse(f).ok()?))
         }
         token => {
             let token: u32 = token.parse().ok()?;
@@ -229,9 +247,21 @@ impl Engine {
             return Ok(out);
         }
 
-        let mut out = match resident {
-            Some(r) if r.has_consented() => self.consented(conn, inc, r, lang).await?,
-            other => self.before_consent(conn, inc, other, lang).await?,
+        // A linked mediator's chat is the mediator's desk; an invite link
+        // (`/start <code>`) from anyone else tries to link the account.
+        let mediator = storage::mediator_desk::by_telegram_user(conn, inc.user_id).await?;
+        let mut out = match (&inc.event, mediator) {
+            (_, Some(m)) => {
+                let mlang = Lang::parse(&m.language).unwrap_or(lang);
+                super::mediator::handle(&self.lifecycle, conn, inc, m, mlang).await?
+            }
+            (Event::Command { name, args }, None) if name == "start" && !args.trim().is_empty() => {
+                super::mediator::redeem(&self.lifecycle, conn, inc, args, lang).await?
+            }
+            (_, None) => match resident {
+                Some(r) if r.has_consented() => self.consented(conn, inc, r, lang).await?,
+                other => self.before_consent(conn, inc, other, lang).await?,
+            },
         };
         // Every pressed button gets an answer, first, so the phone stops spinning.
         if let Some(id) = callback {
@@ -562,6 +592,12 @@ impl Engine {
                 self.show_withdraw_prompt(conn, turn, case_id).await?
             }
             State::Filing { draft, step } => self.prompt(conn, turn, &draft, &step).await?,
+            // A mediator's state in a resident's chat (an account unlinked
+            // meanwhile) means nothing here.
+            _ => {
+                turn.set_state(State::Idle);
+                self.show_menu(turn, "menu");
+            }
         }
         if let Some(w) = warning {
             if let Some(OutMessage {
@@ -618,6 +654,30 @@ impl Engine {
                 }
             },
             Press::Case(action, id) => self.case_button(conn, turn, &action, id).await,
+            Press::Rate(id, n) => {
+                let r = self.lifecycle.rate(conn, turn.resident.id, id, n).await;
+                self.answered(turn, r, "resident-rated", "resident-already-rated")
+            }
+            Press::Fulfil(id, f) => {
+                let r = self
+                    .lifecycle
+                    .record_fulfilment(conn, turn.resident.id, id, f)
+                    .await;
+                let done = if f == Fulfilment::Full {
+                    "resident-fulfilment-full"
+                } else {
+                    "resident-fulfilment-not"
+                };
+                let number = self.case_number(conn, id).await?;
+                let done_text = t(turn.lang, done, &[("number", s(number))]);
+                match r {
+                    Ok(Reply::Stored) => {
+                        turn.say(done_text);
+                        Ok(())
+                    }
+                    other => self.answered(turn, other, "", "resident-already-answered"),
+                }
+            }
             Press::Step(token, action) if token != turn.d.token => {
                 let _ = action;
                 turn.answer = Some(turn.tr("err-stale"));
@@ -626,6 +686,36 @@ impl Engine {
             }
             Press::Step(_, action) => self.step_button(conn, turn, &action).await,
         }
+    }
+
+    /// Tells the resident how their answer to a rating or follow-up
+    /// question was taken (`stored_id` empty: the caller said it already).
+    fn answered(
+        &self,
+        turn: &mut Turn,
+        r: Result<Reply, LifecycleError>,
+        stored_id: &str,
+        already_id: &str,
+    ) -> Result<(), HandlerError> {
+        match r {
+            Ok(Reply::Stored) => {
+                if !stored_id.is_empty() {
+                    turn.answer = Some(turn.tr(stored_id));
+                    turn.say(turn.tr(stored_id));
+                }
+            }
+            Ok(Reply::AlreadyAnswered) => turn.answer = Some(turn.tr(already_id)),
+            Ok(Reply::NotNow) => turn.answer = Some(turn.tr("resident-not-now")),
+            Err(LifecycleError::NotFound) => {
+                tracing::info!(
+                    chat = turn.chat,
+                    "answer for a case that is not the resident's"
+                );
+                turn.answer = Some(turn.tr("err-not-your-case"));
+            }
+            Err(e) => return Err(lifecycle_err(e)),
+        }
+        Ok(())
     }
 
     async fn forged(&self, conn: &mut Conn, turn: &mut Turn) -> Result<(), HandlerError> {
@@ -670,10 +760,10 @@ impl Engine {
                 }
                 _ => self.forged(conn, turn).await,
             },
-            State::Idle => self.forged(conn, turn).await,
             State::Filing { draft, step } => {
                 self.filing_button(conn, turn, draft, step, action).await
             }
+            _ => self.forged(conn, turn).await,
         }
     }
 
@@ -969,7 +1059,7 @@ impl Engine {
                 let warn = turn.tr("err-use-buttons");
                 self.reprompt(conn, turn, Some(warn)).await
             }
-            State::Idle => {
+            _ => {
                 turn.set_state(State::Idle);
                 self.show_menu(turn, "menu-hint");
                 Ok(())
@@ -1966,7 +2056,7 @@ fn parse_count(text: &str) -> Option<i64> {
     (1..=9999).contains(&n).then_some(n)
 }
 
-fn lifecycle_err(e: LifecycleError) -> HandlerError {
+pub(super) fn lifecycle_err(e: LifecycleError) -> HandlerError {
     match e {
         LifecycleError::Storage(s) => HandlerError::Storage(s),
         LifecycleError::Routing(crate::routing::RoutingError::Storage(s)) => {

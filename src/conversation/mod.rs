@@ -147,7 +147,9 @@ pub trait UpdateHandler: Send + Sync {
 }
 
 pub mod engine;
+pub mod mediator;
 pub mod state;
 
 pub use engine::Engine;
-pub use state::{Dialogue, Draft, State, Step};
+pub use mediator::MediatorHook;
+pub use state::{Dialogue, Draft, FailNext, State, Step};

@@ -49,6 +49,93 @@ pub enum State {
         /// The case.
         case_id: i64,
     },
+    /// A mediator was asked why they decline an assignment.
+    MedDeclineReason {
+        /// The case (checked against the mediator's committee on use).
+        case_id: i64,
+    },
+    /// A mediator is giving the meeting's date and time.
+    MedScheduleWhen {
+        /// The case.
+        case_id: i64,
+        /// The day picked with a button, waiting for the time.
+        #[serde(default)]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// A mediator is giving the meeting's place.
+    MedSchedulePlace {
+        /// The case.
+        case_id: i64,
+        /// The meeting, ms since the epoch.
+        at: i64,
+    },
+    /// A mediator is typing an internal note.
+    MedNote {
+        /// The case.
+        case_id: i64,
+    },
+    /// A mediator is typing a message for the resident.
+    MedMessage {
+        /// The case.
+        case_id: i64,
+    },
+    /// A mediator is summarising the agreement reached.
+    MedResolveSummary {
+        /// The case.
+        case_id: i64,
+    },
+    /// A mediator was asked whether judicial confirmation is wanted.
+    MedResolveJudicial {
+        /// The case.
+        case_id: i64,
+        /// The agreement as typed.
+        agreement: String,
+    },
+    /// A mediator reporting failure picks what happens next.
+    MedFailNext {
+        /// The case.
+        case_id: i64,
+    },
+    /// A mediator reporting failure gives the reason.
+    MedFailReason {
+        /// The case.
+        case_id: i64,
+        /// What happens next.
+        next: FailNext,
+    },
+}
+
+/// What follows a failed mediation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailNext {
+    /// Up one level of the ladder.
+    Escalate,
+    /// Referred to arbitration (labour, land contracts).
+    Arbitration,
+    /// Referred to the court.
+    Litigation,
+}
+
+impl FailNext {
+    /// The stable code (in button data).
+    pub fn code(self) -> &'static str {
+        match self {
+            FailNext::Escalate => "esc",
+            FailNext::Arbitration => "arb",
+            FailNext::Litigation => "lit",
+        }
+    }
+
+    /// Parses a stable code.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "esc" => Some(FailNext::Escalate),
+            "arb" => Some(FailNext::Arbitration),
+            "lit" => Some(FailNext::Litigation),
+            _ => None,
+        }
+    }
 }
 
 /// One question of the filing flow.

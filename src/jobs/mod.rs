@@ -5,5 +5,7 @@
 //! instances sweep. Actions that would reach a person wait for working hours.
 
 pub mod hours;
+pub mod sweeper;
 
 pub use hours::next_working_instant;
+pub use sweeper::{MessageQueue, ReportOnly, SweepError, SweepReport, Sweeper};

@@ -18,6 +18,7 @@ pub mod committees;
 pub mod conversations;
 pub mod inbox;
 pub mod jobs;
+pub mod mediator_desk;
 pub mod mediators;
 pub mod outbox;
 pub mod reachability;
@@ -26,6 +27,7 @@ pub mod reports;
 pub mod residents;
 pub mod rules;
 pub mod stats;
+pub mod terminal;
 pub mod tokens;
 pub mod webhooks;
 

@@ -7,6 +7,7 @@ mod support;
 mod admin;
 mod cli;
 mod import;
+mod mediator;
 mod oversight;
 mod resident;
 mod routing;

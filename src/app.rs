@@ -1,0 +1,166 @@
+//! Putting the parts together: the engine every adapter shares, and the
+//! service `serve` runs.
+
+use crate::clock::SharedClock;
+use crate::config::PolicyConfig;
+use crate::conversation::Engine;
+use crate::lifecycle::Lifecycle;
+use crate::routing::Router;
+use std::sync::Arc;
+
+/// The conversation engine with everything that reacts to its changes, as
+/// both the Telegram bot and the terminal chat run it.
+pub fn build_engine(
+    router: Router,
+    policy: PolicyConfig,
+    clock: SharedClock,
+    admin_chat_id: Option<i64>,
+) -> Arc<Engine> {
+    let lifecycle = Lifecycle::new(router, policy, clock, admin_chat_id);
+    Arc::new(Engine::from_lifecycle(lifecycle))
+}
+
+/// The running service: HTTP server, Telegram transport and jobs.
+pub struct Running {
+    /// Where the HTTP server (admin API, webhook, health, metrics) listens.
+    pub addr: std::net::SocketAddr,
+    /// The bot's username, when Telegram told it.
+    pub bot_username: Option<String>,
+    telegram: crate::telegram::TelegramRuntime,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running").field("addr", &self.addr).finish()
+    }
+}
+
+impl Running {
+    /// Waits until every part has stopped (after the shutdown token fired):
+    /// the HTTP server drains its requests, the transport finishes the update
+    /// in flight and the sender its send.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        self.telegram.join().await;
+        for j in self.jobs {
+            let _ = j.await;
+        }
+        match served {
+            Ok(r) => r.map_err(anyhow::Error::from),
+            Err(e) => Err(anyhow::anyhow!("HTTP server task failed: {e}")),
+        }
+    }
+
+    /// Stops every Telegram task at once, as a crash would (for tests).
+    pub fn abort(&self) {
+        self.telegram.abort();
+        self.server.abort();
+        for j in &self.jobs {
+            j.abort();
+        }
+    }
+}
+
+/// Starts everything `serve` runs on an open, migrated database. Binds the
+/// HTTP listener before returning, so callers can use `addr` at once.
+pub async fn start(
+    storage: crate::storage::Storage,
+    cfg: &crate::config::ServeConfig,
+    clock: SharedClock,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<Running> {
+    use anyhow::Context;
+
+    let router = Router::load(&storage)
+        .await
+        .context("could not load committees and routing rules")?;
+    let metrics = crate::metrics::Metrics::new();
+    let engine = build_engine(
+        router.clone(),
+        cfg.policy.clone(),
+        clock.clone(),
+        cfg.admin_chat_id,
+    );
+    let listener = tokio::net::TcpListener::bind(cfg.admin_listen)
+        .await
+        .with_context(|| format!("JIEFEN_ADMIN_LISTEN: cannot listen on {}", cfg.admin_listen))?;
+    let addr = listener.local_addr()?;
+
+    let mut settings =
+        crate::telegram::TelegramSettings::new(cfg.telegram_api_url.clone(), cfg.bot_token.clone());
+    settings.admin_chat_id = cfg.admin_chat_id;
+    if let (Some(url), Some(secret)) = (&cfg.webhook_url, &cfg.webhook_secret) {
+        settings.webhook = Some(crate::telegram::WebhookSettings {
+            url: url.clone(),
+            secret: secret.clone(),
+        });
+    }
+    let mut telegram = crate::telegram::start(
+        settings,
+        storage.clone(),
+        clock.clone(),
+        engine,
+        shutdown.clone(),
+    )
+    .await
+    .context("could not start the Telegram transport")?;
+
+    let state = crate::admin::AdminState::new(
+        storage.clone(),
+        router,
+        clock.clone(),
+        cfg.policy.clone(),
+        telegram.bot_username.clone(),
+        metrics,
+    );
+    let mut app = crate::admin::router(state);
+    if let Some(webhook) = telegram.webhook_router.take() {
+        app = app.merge(webhook);
+    }
+    let graceful = shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(graceful.cancelled_owned())
+            .await
+    });
+    tracing::info!(%addr, webhook = cfg.webhook_url.is_some(), "jiefen is serving");
+    Ok(Running {
+        addr,
+        bot_username: telegram.bot_username.clone(),
+        telegram,
+        server,
+        jobs: Vec::new(),
+    })
+}
+
+/// Cancels `shutdown` on Ctrl-C or SIGTERM.
+pub fn cancel_on_signal(shutdown: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                        let _ = ctrl_c.await;
+                        shutdown.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
+}
