@@ -89,6 +89,7 @@ macro_rules! locale_files {
             include_str!(concat!("../locales/", $lang, "/mediator.ftl")),
             include_str!(concat!("../locales/", $lang, "/notify.ftl")),
             include_str!(concat!("../locales/", $lang, "/bot.ftl")),
+            include_str!(concat!("../locales/", $lang, "/oversight.ftl")),
             include_str!(concat!("../locales/", $lang, "/terminal.ftl")),
         ]
     };

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod metrics;
 pub mod outgoing;
+pub mod oversight;
 pub mod routing;
 pub mod secrets;
 pub mod storage;

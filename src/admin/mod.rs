@@ -11,6 +11,8 @@
 //! - [`extract`] holds the bearer-token extractor ([`extract::Caller`]) and
 //!   JSON/query/path extractors with JSON rejections.
 //!
+//! Alerts, reports and webhooks (issue 9) live in [`oversight`].
+//!
 //! Roles (issue 6): `admin` may do everything; `operator` reads everything
 //! but tokens and the audit log, and may reassign, escalate and close cases;
 //! `viewer` reads what the operator reads, with personal data masked (see
@@ -24,6 +26,7 @@ pub mod error;
 pub mod extract;
 pub mod mask;
 pub mod mediators;
+pub mod oversight;
 pub mod regions;
 pub mod rules;
 pub mod stats;
@@ -234,6 +237,9 @@ to 1 MiB (5 MiB for imports). Every write and every read of personal data is aud
         (name = "stats", description = "Statistics"),
         (name = "audit", description = "The audit log"),
         (name = "tokens", description = "Admin tokens"),
+        (name = "alerts", description = "Early warning: clusters of related cases and likely mass disputes"),
+        (name = "reports", description = "Daily, weekly and monthly reports (JSON or CSV)"),
+        (name = "webhooks", description = "Signed event deliveries to other platforms"),
     )
 )]
 struct ApiDoc;
@@ -269,6 +275,7 @@ fn api_routes() -> OpenApiRouter<AdminState> {
         .merge(stats::router())
         .merge(audit::router())
         .merge(tokens::router())
+        .merge(oversight::router())
 }
 
 /// The OpenAPI 3 document of the admin API (built once).

@@ -11,6 +11,7 @@
 //! rows, events and outgoing messages in one transaction.
 
 pub mod admin_cases;
+pub mod alerts;
 pub mod audit;
 pub mod cases;
 pub mod committees;
@@ -22,11 +23,13 @@ pub mod mediators;
 pub mod outbox;
 pub mod reachability;
 pub mod regions;
+pub mod reports;
 pub mod residents;
 pub mod rules;
 pub mod stats;
 pub mod terminal;
 pub mod tokens;
+pub mod webhooks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};

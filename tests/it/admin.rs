@@ -343,6 +343,31 @@ fn matrix() -> Vec<Row> {
             ADMIN_CREATES,
         ),
         row(Method::DELETE, "/api/v1/tokens/{token}", None, ADMIN_DELETES),
+        row(Method::GET, "/api/v1/alerts", None, ALL),
+        row(Method::GET, "/api/v1/alerts/{alert}", None, ALL),
+        row(
+            Method::POST,
+            "/api/v1/alerts/{alert}/close",
+            Some(r#"{"reason":"已研判处置"}"#),
+            CASE_WRITE,
+        ),
+        row(Method::GET, "/api/v1/reports/{report}", None, ALL),
+        row(Method::GET, "/api/v1/webhooks", None, ADMIN_ONLY),
+        row(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(r#"{"url":"https://{role}.example.cn/hook","event_types":["case_filed"]}"#),
+            ADMIN_CREATES,
+        ),
+        row(Method::GET, "/api/v1/webhooks/{webhook}", None, ADMIN_ONLY),
+        row(
+            Method::PUT,
+            "/api/v1/webhooks/{webhook}",
+            Some(r#"{"url":"https://{role}.example.cn/hook2","event_types":["case_closed"]}"#),
+            ADMIN_ONLY,
+        ),
+        row(Method::GET, "/api/v1/webhooks/{webhook}/deliveries", None, ADMIN_ONLY),
+        row(Method::DELETE, "/api/v1/webhooks/{webhook}", None, ADMIN_DELETES),
     ]
 }
 
@@ -353,6 +378,8 @@ struct Own {
     rule: i64,
     token: i64,
     case: String,
+    alert: i64,
+    webhook: i64,
 }
 
 async fn own_objects(app: &App, role: Role, seq: i64) -> Own {
@@ -419,12 +446,50 @@ async fn own_objects(app: &App, role: Role, seq: i64) -> Own {
         .await
         .unwrap();
     let case = seed_case(app, seq, |_| {}).await;
+    let mut tx = app.storage.begin().await.unwrap();
+    let alert = storage::alerts::insert(
+        &mut tx,
+        storage::alerts::AlertKind::MassDispute,
+        "labor+debt",
+        &jiefen::domain::RegionCode::parse("620722101201").unwrap(),
+        &storage::alerts::AlertShape {
+            centre: jiefen::domain::GeoPoint {
+                lat: 38.6,
+                lon: 100.8,
+            },
+            radius_km: 0.0,
+            case_count: 1,
+            party_total: 30,
+            first_case_at: now,
+            last_case_at: now,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let webhook = storage::webhooks::create(
+        &mut tx,
+        &storage::webhooks::SubscriptionValues {
+            name: format!("spare {}", role.code()),
+            url: "https://spare.example.cn/hook".into(),
+            secret: jiefen::config::Secret::new("spare-webhook-secret-0001"),
+            event_types: vec!["case_filed".into()],
+            personal_data: false,
+            active: true,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     Own {
         committee,
         mediator,
         rule,
         token,
         case,
+        alert,
+        webhook,
     }
 }
 
@@ -436,6 +501,9 @@ async fn fill(app: &App, template: &str, role: Role, own: &Own) -> String {
         .replace("{rule}", &own.rule.to_string())
         .replace("{token}", &own.token.to_string())
         .replace("{case}", &own.case)
+        .replace("{alert}", &own.alert.to_string())
+        .replace("{webhook}", &own.webhook.to_string())
+        .replace("{report}", "monthly")
         .replace(
             "{village}",
             &app.committee_id("620722101201-VIL").await.to_string(),
@@ -577,6 +645,9 @@ async fn the_openapi_document_lists_exactly_the_routes_the_router_serves(db: &Te
                 .replace("{rule}", "{id}")
                 .replace("{token}", "{id}")
                 .replace("{case}", "{case_number}")
+                .replace("{alert}", "{id}")
+                .replace("{webhook}", "{id}")
+                .replace("{report}", "{kind}")
         })
         .collect();
     assert_eq!(documented, served);

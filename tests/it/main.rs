@@ -10,6 +10,7 @@ mod cli;
 mod e2e;
 mod import;
 mod mediator;
+mod oversight;
 mod resident;
 mod routing;
 mod storage;

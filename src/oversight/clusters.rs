@@ -1,0 +1,446 @@
+//! Early warning (研判预警): clusters of related cases and likely mass
+//! disputes.
+//!
+//! Detection is incremental: [`on_case_filed`] runs inside the filing
+//! transaction and looks only at the new case's neighbourhood. A cluster is
+//! at least [`ClusterSettings::min_cases`] cases of related categories (see
+//! [`related_categories`]) filed within [`ClusterSettings::window_days`] of
+//! each other and within [`ClusterSettings::radius_km`] of the new case.
+//! It raises **one** alert; later cases of the same category group that fall
+//! within the radius of the alert's centre and within the window of its last
+//! case join that alert instead of raising another. A case belongs to at most
+//! one cluster alert, ever: cases of a closed cluster do not raise it again.
+//!
+//! Candidates come from the `cases_cluster` index (category, lat, lon,
+//! filing instant) through a bounding box around the new case and the time
+//! window, then an exact great-circle check; no query scans all cases.
+
+use super::{local_time, webhooks, AdminChat, OversightError};
+use crate::domain::{CaseStatus, Category, GeoPoint, EARTH_RADIUS_KM};
+use crate::i18n::{t, Lang};
+use crate::outgoing::{escape_html, OutMessage};
+use crate::storage::alerts::{self, AlertKind, AlertRecord, AlertShape, CandidateCase};
+use crate::storage::cases::{self, CaseRecord};
+use crate::storage::Conn;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Thresholds of early warning, all configurable.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClusterSettings {
+    /// Cases within this distance (km, great circle) of a new case count
+    /// towards its cluster. Default 2 km.
+    pub radius_km: f64,
+    /// Cases filed within this many days before the new case count. Default 7.
+    pub window_days: i64,
+    /// A cluster needs at least this many cases (the new one included).
+    /// Default 5.
+    pub min_cases: usize,
+    /// A single case with at least this many parties is a likely mass
+    /// dispute, whatever its category. Default 20.
+    pub mass_party_threshold: i64,
+    /// An expropriation or labour (wage arrears) case with at least this
+    /// many parties is a likely mass dispute. Default 10.
+    pub sensitive_party_threshold: i64,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        Self {
+            radius_km: 2.0,
+            window_days: 7,
+            min_cases: 5,
+            mass_party_threshold: 20,
+            sensitive_party_threshold: 10,
+        }
+    }
+}
+
+/// The categories treated as one for clustering. The relation is a
+/// partition (each category belongs to exactly one group), so a group has
+/// one stable key:
+///
+/// * labour ~ debt: wage arrears reach the system as either;
+/// * expropriation ~ housing ~ land: one demolition or land-taking project
+///   produces all three;
+/// * every other category is its own group.
+pub fn related_categories(c: Category) -> &'static [Category] {
+    use Category::*;
+    const LABOR_DEBT: &[Category] = &[Labor, Debt];
+    const LAND_TAKING: &[Category] = &[Housing, Land, Expropriation];
+    match c {
+        Labor | Debt => LABOR_DEBT,
+        Housing | Land | Expropriation => LAND_TAKING,
+        Family => &[Family],
+        Neighbor => &[Neighbor],
+        PropertyMgmt => &[PropertyMgmt],
+        Traffic => &[Traffic],
+        Medical => &[Medical],
+        Consumer => &[Consumer],
+        Environment => &[Environment],
+        Other => &[Other],
+    }
+}
+
+/// The stable key of a category's group: its codes joined by `+`
+/// (`labor+debt`).
+pub fn group_key(c: Category) -> String {
+    related_categories(c)
+        .iter()
+        .map(|c| c.code())
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+/// The categories of a stored group key (unknown codes are skipped).
+pub fn group_categories(key: &str) -> Vec<Category> {
+    key.split('+')
+        .filter_map(|c| Category::parse(c).ok())
+        .collect()
+}
+
+/// What changed in the alerts because of one filed case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertChange {
+    /// Alerts raised by this case (a cluster reaching the threshold, a
+    /// likely mass dispute), as stored after the change.
+    pub raised: Vec<AlertRecord>,
+    /// Alerts this case joined.
+    pub grown: Vec<AlertRecord>,
+    /// What to tell the admin chat (empty without one): queue these with the
+    /// filing.
+    pub messages: Vec<OutMessage>,
+}
+
+/// Runs early warning for a case just filed, inside the filing transaction
+/// (after `Lifecycle::file` returned). Raises or grows alerts, queues the
+/// `alert_raised` webhook deliveries for raised alerts, and returns what to
+/// tell the admin chat; `None` when no alert changed.
+pub async fn on_case_filed(
+    conn: &mut Conn,
+    case_id: i64,
+    settings: &ClusterSettings,
+    now_ms: i64,
+    admin: Option<AdminChat>,
+) -> Result<Option<AlertChange>, OversightError> {
+    let case = cases::get(conn, case_id)
+        .await?
+        .ok_or_else(|| OversightError::NotFound(format!("case {case_id}")))?;
+    if case.status == CaseStatus::Withdrawn {
+        return Ok(None);
+    }
+    let mut change = AlertChange {
+        raised: vec![],
+        grown: vec![],
+        messages: vec![],
+    };
+
+    if is_likely_mass_dispute(&case, settings)
+        && !alerts::case_has_alert(conn, case.id, AlertKind::MassDispute).await?
+    {
+        // Filing always stores a point (shared, or the region's centroid);
+        // a hand-made row without one is placed by its region.
+        let point = match case.point {
+            Some(p) => p,
+            None => crate::lifecycle::region_point(conn, &case.region_code)
+                .await
+                .unwrap_or(GeoPoint { lat: 0.0, lon: 0.0 }),
+        };
+        let shape = shape_of(&[CandidateCase {
+            id: case.id,
+            category: case.category,
+            point,
+            party_count: case.party_count,
+            submitted_at: case.submitted_at,
+        }]);
+        let id = alerts::insert(
+            conn,
+            AlertKind::MassDispute,
+            &group_key(case.category),
+            &case.region_code,
+            &shape,
+            now_ms,
+        )
+        .await?;
+        alerts::add_case(conn, id, case.id, now_ms).await?;
+        let alert = load(conn, id).await?;
+        tracing::warn!(case = %case.number, alert = id, "likely mass dispute");
+        if let Some(a) = admin {
+            change
+                .messages
+                .push(mass_dispute_message(conn, a, &alert, &case).await?);
+        }
+        change.raised.push(alert);
+    }
+
+    if let Some(point) = case.point {
+        cluster_step(conn, &case, point, settings, now_ms, admin, &mut change).await?;
+    }
+
+    for alert in &change.raised {
+        webhooks::emit(conn, webhooks::WebhookEvent::AlertRaised(alert.id), now_ms).await?;
+    }
+    if change.raised.is_empty() && change.grown.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(change))
+    }
+}
+
+/// Whether one case on its own looks like a mass dispute (群体性纠纷).
+pub fn is_likely_mass_dispute(case: &CaseRecord, settings: &ClusterSettings) -> bool {
+    let sensitive = matches!(case.category, Category::Expropriation | Category::Labor);
+    case.party_count >= settings.mass_party_threshold
+        || (sensitive && case.party_count >= settings.sensitive_party_threshold)
+}
+
+async fn cluster_step(
+    conn: &mut Conn,
+    case: &CaseRecord,
+    point: GeoPoint,
+    settings: &ClusterSettings,
+    now_ms: i64,
+    admin: Option<AdminChat>,
+    change: &mut AlertChange,
+) -> Result<(), OversightError> {
+    if alerts::case_has_alert(conn, case.id, AlertKind::Cluster).await? {
+        return Ok(());
+    }
+    let window_ms = settings.window_days.max(0) * DAY_MS;
+    let key = group_key(case.category);
+
+    // Join the nearest open alert of the group whose centre is within reach
+    // and whose last case is recent enough.
+    let open = alerts::open_of_group(conn, AlertKind::Cluster, &key).await?;
+    let nearest = open
+        .into_iter()
+        .filter(|a| case.submitted_at - a.last_case_at <= window_ms)
+        .map(|a| (a.centre.distance_km(&point), a))
+        .filter(|(d, _)| *d <= settings.radius_km)
+        .min_by(|x, y| x.0.total_cmp(&y.0));
+    if let Some((_, alert)) = nearest {
+        alerts::add_case(conn, alert.id, case.id, now_ms).await?;
+        let members = alerts::member_points(conn, alert.id).await?;
+        alerts::update_shape(conn, alert.id, &shape_of(&members), now_ms).await?;
+        let alert = load(conn, alert.id).await?;
+        tracing::warn!(case = %case.number, alert = alert.id, cases = alert.case_count, "cluster grew");
+        if let Some(a) = admin {
+            change.messages.push(grown_message(a, &alert, case));
+        }
+        change.grown.push(alert);
+        return Ok(());
+    }
+
+    let (lat_min, lat_max, lon_min, lon_max) = bounding_box(point, settings.radius_km);
+    let candidates = alerts::cluster_candidates(
+        conn,
+        related_categories(case.category),
+        lat_min,
+        lat_max,
+        lon_min,
+        lon_max,
+        case.submitted_at - window_ms,
+        case.submitted_at,
+    )
+    .await?;
+    let mut members: Vec<CandidateCase> = candidates
+        .into_iter()
+        .filter(|c| c.point.distance_km(&point) <= settings.radius_km)
+        .collect();
+    if !members.iter().any(|c| c.id == case.id) {
+        // Filed with a clock behind the window or an odd point: still the anchor.
+        members.push(CandidateCase {
+            id: case.id,
+            category: case.category,
+            point,
+            party_count: case.party_count,
+            submitted_at: case.submitted_at,
+        });
+    }
+    if members.len() < settings.min_cases.max(1) {
+        return Ok(());
+    }
+    let shape = shape_of(&members);
+    let id = alerts::insert(
+        conn,
+        AlertKind::Cluster,
+        &key,
+        &case.region_code,
+        &shape,
+        now_ms,
+    )
+    .await?;
+    for m in &members {
+        alerts::add_case(conn, id, m.id, now_ms).await?;
+    }
+    let alert = load(conn, id).await?;
+    tracing::warn!(case = %case.number, alert = id, cases = members.len(), "cluster raised");
+    if let Some(a) = admin {
+        change.messages.push(raised_message(conn, a, &alert).await?);
+    }
+    change.raised.push(alert);
+    Ok(())
+}
+
+/// The latitude/longitude box that contains every point within `km` of `p`
+/// (slightly larger; the exact distance is checked afterwards).
+pub fn bounding_box(p: GeoPoint, km: f64) -> (f64, f64, f64, f64) {
+    let dlat = (km / EARTH_RADIUS_KM).to_degrees();
+    let cos = p.lat.to_radians().cos();
+    // Near the poles a small circle spans every longitude.
+    let dlon = if cos < 1e-6 {
+        180.0
+    } else {
+        (dlat / cos).min(180.0)
+    };
+    (p.lat - dlat, p.lat + dlat, p.lon - dlon, p.lon + dlon)
+}
+
+/// Centre (mean point), radius (largest distance from it), counts and times
+/// of a set of cases.
+fn shape_of(members: &[CandidateCase]) -> AlertShape {
+    let n = members.len().max(1) as f64;
+    let centre = GeoPoint {
+        lat: members.iter().map(|m| m.point.lat).sum::<f64>() / n,
+        lon: members.iter().map(|m| m.point.lon).sum::<f64>() / n,
+    };
+    let radius_km = members
+        .iter()
+        .map(|m| centre.distance_km(&m.point))
+        .fold(0.0_f64, f64::max);
+    AlertShape {
+        centre,
+        // Stored to metres: enough for people, stable across backends.
+        radius_km: (radius_km * 1000.0).round() / 1000.0,
+        case_count: members.len() as i64,
+        party_total: members.iter().map(|m| m.party_count).sum(),
+        first_case_at: members.iter().map(|m| m.submitted_at).min().unwrap_or(0),
+        last_case_at: members.iter().map(|m| m.submitted_at).max().unwrap_or(0),
+    }
+}
+
+async fn load(conn: &mut Conn, id: i64) -> Result<AlertRecord, OversightError> {
+    alerts::get(conn, id)
+        .await?
+        .ok_or_else(|| OversightError::NotFound(format!("alert {id}")))
+}
+
+/// The label of a category group ("劳动争议、欠薪 / 借贷债务").
+pub fn group_label(lang: Lang, key: &str) -> String {
+    group_categories(key)
+        .into_iter()
+        .map(|c| t(lang, &c.message_id(), &[]))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+async fn raised_message(
+    conn: &mut Conn,
+    admin: AdminChat,
+    alert: &AlertRecord,
+) -> Result<OutMessage, OversightError> {
+    let region = crate::lifecycle::region_label(conn, &alert.region_code).await?;
+    let numbers = alerts::cases_of(conn, alert.id)
+        .await?
+        .into_iter()
+        .map(|c| c.number.as_str().to_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lang = admin.lang;
+    Ok(OutMessage::text(
+        admin.chat_id,
+        t(
+            lang,
+            "oversight-alert-cluster-raised",
+            &[
+                ("id", alert.id.into()),
+                (
+                    "categories",
+                    group_label(lang, &alert.category_group).into(),
+                ),
+                ("count", alert.case_count.into()),
+                ("radius", format!("{:.1}", alert.radius_km).into()),
+                ("region", escape_html(&region).into()),
+                ("first", local_time(alert.first_case_at, admin.tz).into()),
+                ("last", local_time(alert.last_case_at, admin.tz).into()),
+                ("numbers", numbers.into()),
+            ],
+        ),
+    ))
+}
+
+fn grown_message(admin: AdminChat, alert: &AlertRecord, case: &CaseRecord) -> OutMessage {
+    let lang = admin.lang;
+    OutMessage::text(
+        admin.chat_id,
+        t(
+            lang,
+            "oversight-alert-cluster-grown",
+            &[
+                ("id", alert.id.into()),
+                (
+                    "categories",
+                    group_label(lang, &alert.category_group).into(),
+                ),
+                ("number", case.number.as_str().to_owned().into()),
+                ("count", alert.case_count.into()),
+                ("radius", format!("{:.1}", alert.radius_km).into()),
+            ],
+        ),
+    )
+}
+
+async fn mass_dispute_message(
+    conn: &mut Conn,
+    admin: AdminChat,
+    alert: &AlertRecord,
+    case: &CaseRecord,
+) -> Result<OutMessage, OversightError> {
+    let region = crate::lifecycle::region_label(conn, &case.region_code).await?;
+    let lang = admin.lang;
+    Ok(OutMessage::text(
+        admin.chat_id,
+        t(
+            lang,
+            "oversight-alert-mass-dispute",
+            &[
+                ("id", alert.id.into()),
+                ("number", case.number.as_str().to_owned().into()),
+                ("category", t(lang, &case.category.message_id(), &[]).into()),
+                ("parties", case.party_count.into()),
+                ("region", escape_html(&region).into()),
+            ],
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn related_categories_form_a_partition() {
+        for c in Category::ALL {
+            let group = related_categories(c);
+            assert!(group.contains(&c), "{c} not in its own group");
+            for other in group {
+                assert_eq!(related_categories(*other), group, "{c} ~ {other}");
+            }
+            assert_eq!(group_categories(&group_key(c)), group.to_vec());
+        }
+        assert_eq!(group_key(Category::Debt), "labor+debt");
+    }
+
+    #[test]
+    fn bounding_box_contains_the_circle() {
+        let p = GeoPoint {
+            lat: 38.43,
+            lon: 100.82,
+        };
+        let (a, b, c, d) = bounding_box(p, 2.0);
+        for (lat, lon) in [(a, p.lon), (b, p.lon), (p.lat, c), (p.lat, d)] {
+            let dist = p.distance_km(&GeoPoint { lat, lon });
+            assert!((dist - 2.0).abs() < 0.01, "{dist}");
+        }
+    }
+}
