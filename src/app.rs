@@ -165,12 +165,30 @@ pub async fn start_with_listener(
         lifecycle,
         Arc::new(crate::jobs::OutboxQueue),
     );
-    let jobs = vec![tokio::spawn(crate::jobs::run_sweeper(
-        sweeper,
+    let reports_to = cfg
+        .admin_chat_id
+        .map(|chat_id| crate::oversight::AdminChat {
+            chat_id,
+            lang: crate::i18n::Lang::parse(&cfg.policy.default_language).unwrap_or_default(),
+            tz: cfg.policy.timezone,
+        });
+    let deliverer = crate::oversight::webhooks::Deliverer::new(
+        storage.clone(),
         clock.clone(),
-        telegram.outbox_notify.clone(),
-        shutdown.clone(),
-    ))];
+        crate::oversight::webhooks::DelivererConfig::default(),
+    )
+    .context("could not build the webhook client")?;
+    let jobs = vec![
+        tokio::spawn(crate::jobs::run_sweeper(
+            sweeper,
+            storage.clone(),
+            reports_to,
+            clock.clone(),
+            telegram.outbox_notify.clone(),
+            shutdown.clone(),
+        )),
+        tokio::spawn(deliverer.run(shutdown.clone())),
+    ];
     tracing::info!(%addr, webhook = cfg.webhook_url.is_some(), "jiefen is serving");
     Ok(Running {
         addr,

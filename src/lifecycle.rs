@@ -55,6 +55,40 @@ pub enum LifecycleError {
     NoHigherLevel,
 }
 
+impl From<crate::oversight::OversightError> for LifecycleError {
+    fn from(e: crate::oversight::OversightError) -> Self {
+        match e {
+            crate::oversight::OversightError::Storage(e) => LifecycleError::Storage(e),
+            other => LifecycleError::Inconsistent(other.to_string()),
+        }
+    }
+}
+
+/// Writes a timeline event and queues the event webhook it stands for, in
+/// the same transaction, so subscribers hear of every transition exactly
+/// when it commits.
+pub(crate) async fn record_event(
+    conn: &mut Conn,
+    e: &cases::NewEvent<'_>,
+) -> Result<i64, LifecycleError> {
+    use crate::oversight::webhooks::{emit, EventType, WebhookEvent};
+    let id = cases::add_event(conn, e).await?;
+    let event = match (e.to_status, e.kind) {
+        (Some(CaseStatus::Submitted), _) => Some(EventType::CaseFiled),
+        (Some(CaseStatus::Assigned), "escalated") => Some(EventType::CaseEscalated),
+        (Some(CaseStatus::Assigned), _) => Some(EventType::CaseAssigned),
+        (Some(CaseStatus::Accepted), _) => Some(EventType::CaseAccepted),
+        (Some(CaseStatus::Resolved), _) => Some(EventType::CaseResolved),
+        (Some(CaseStatus::Failed), _) => Some(EventType::CaseFailed),
+        (Some(CaseStatus::Closed), _) => Some(EventType::CaseClosed),
+        _ => None,
+    };
+    if let Some(kind) = event {
+        emit(conn, WebhookEvent::Case(kind, e.case_id), e.at).await?;
+    }
+    Ok(id)
+}
+
 /// How the place of a case was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -319,7 +353,7 @@ impl Lifecycle {
             )
             .await?;
         }
-        cases::add_event(
+        record_event(
             conn,
             &NewEvent {
                 case_id: id,
@@ -359,6 +393,27 @@ impl Lifecycle {
         let case = cases::get(conn, id)
             .await?
             .ok_or_else(|| LifecycleError::Inconsistent(format!("case {number} vanished")))?;
+
+        // Early warning: does this case make (or join) a cluster, or look
+        // like a mass dispute on its own? One alert per cluster.
+        let admin_chat = self
+            .admin_chat_id
+            .map(|chat_id| crate::oversight::AdminChat {
+                chat_id,
+                lang: self.admin_lang(),
+                tz: self.policy.timezone,
+            });
+        if let Some(change) = crate::oversight::clusters::on_case_filed(
+            conn,
+            id,
+            &crate::oversight::clusters::ClusterSettings::default(),
+            now,
+            admin_chat,
+        )
+        .await?
+        {
+            notifications.extend(change.messages);
+        }
 
         if let Some(admin) = self.admin_chat_id {
             let lang = self.admin_lang();
@@ -467,7 +522,7 @@ impl Lifecycle {
         } else {
             CaseStatus::Unrouted
         };
-        cases::add_event(
+        record_event(
             conn,
             &NewEvent {
                 case_id: id,
@@ -549,7 +604,7 @@ impl Lifecycle {
                 serde_json::json!({ "attachment_id": att, "kind": a.kind.code(), "caption": a.caption })
             }
         };
-        cases::add_event(
+        record_event(
             conn,
             &NewEvent {
                 case_id: case.id,
@@ -616,7 +671,7 @@ impl Lifecycle {
         if !cases::transition(conn, case.id, case.status, CaseStatus::Withdrawn, now).await? {
             return Err(LifecycleError::NotAllowed(case.status));
         }
-        cases::add_event(
+        record_event(
             conn,
             &NewEvent {
                 case_id: case.id,

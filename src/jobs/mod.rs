@@ -47,6 +47,8 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// nothing is half done.
 pub async fn run_sweeper(
     sweeper: Sweeper,
+    storage: crate::storage::Storage,
+    reports_to: Option<crate::oversight::AdminChat>,
     clock: SharedClock,
     outbox_notify: Arc<Notify>,
     shutdown: CancellationToken,
@@ -68,5 +70,39 @@ pub async fn run_sweeper(
                 tracing::warn!(error = %e, "deadline sweep failed; retrying at the next tick")
             }
         }
+        if let Some(admin) = reports_to {
+            match send_reports(&storage, admin, clock.now_ms()).await {
+                Ok(0) => {}
+                Ok(_) => outbox_notify.notify_one(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduled reports failed; retrying at the next tick")
+                }
+            }
+        }
     }
+}
+
+/// Queues the daily, weekly and monthly reports that are due for the admin
+/// chat; each goes once (its `jobs_done` key commits with the messages).
+pub async fn send_reports(
+    storage: &crate::storage::Storage,
+    admin: crate::oversight::AdminChat,
+    now: i64,
+) -> Result<usize, crate::oversight::OversightError> {
+    let mut tx = storage.begin().await?;
+    let messages = crate::oversight::reports::send_due_reports(
+        &mut tx,
+        now,
+        crate::oversight::reports::ReportSchedule::default(),
+        admin,
+        None,
+    )
+    .await?;
+    for m in &messages {
+        crate::storage::outbox::enqueue(&mut tx, m, None, now).await?;
+    }
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    Ok(messages.len())
 }

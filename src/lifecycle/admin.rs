@@ -64,7 +64,7 @@ impl Lifecycle {
         {
             return Err(LifecycleError::NotAllowed(case.status));
         }
-        cases::add_event(
+        super::record_event(
             conn,
             &NewEvent {
                 case_id: case.id,
@@ -162,7 +162,7 @@ impl Lifecycle {
         if !desk::close(conn, case.id, case.status, outcome, now).await? {
             return Err(LifecycleError::NotAllowed(case.status));
         }
-        cases::add_event(
+        super::record_event(
             conn,
             &NewEvent {
                 case_id: case.id,

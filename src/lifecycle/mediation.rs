@@ -200,7 +200,7 @@ impl Lifecycle {
         reason: &str,
         details: serde_json::Value,
     ) -> Result<(), LifecycleError> {
-        cases::add_event(
+        super::record_event(
             conn,
             &NewEvent {
                 case_id: case.id,

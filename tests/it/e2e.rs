@@ -297,7 +297,10 @@ async fn whole_loop(db: &TestDb, webhook: bool) {
         metrics.contains("jiefen_routing_decisions_total{outcome=\"rule\"} 1"),
         "{metrics}"
     );
-    assert!(metrics.contains("jiefen_cases{status=\"accepted\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("jiefen_cases{status=\"accepted\"} 1"),
+        "{metrics}"
+    );
     let applied = metrics
         .lines()
         .find(|l| l.starts_with("jiefen_telegram_updates_applied_total"))

@@ -11,6 +11,7 @@ mod e2e;
 mod import;
 mod mediator;
 mod oversight;
+mod oversight_wiring;
 mod resident;
 mod routing;
 mod storage;
