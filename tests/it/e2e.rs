@@ -27,6 +27,20 @@ async fn start(db: &TestDb, webhook: bool) -> Service {
         .await
         .unwrap();
     let fake = FakeBotApi::start().await.unwrap();
+    let (running, shutdown) = start_app(db, &fake, webhook).await;
+    Service {
+        fake,
+        running,
+        shutdown,
+    }
+}
+
+/// Starts the application (again) on `db` against `fake`.
+async fn start_app(
+    db: &TestDb,
+    fake: &FakeBotApi,
+    webhook: bool,
+) -> (jiefen::app::Running, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let cfg = ServeConfig {
@@ -51,11 +65,7 @@ async fn start(db: &TestDb, webhook: bool) -> Service {
     )
     .await
     .expect("the service starts");
-    Service {
-        fake,
-        running,
-        shutdown,
-    }
+    (running, shutdown)
 }
 
 /// The newest message to `chat` that has a button labelled `label`.
@@ -195,7 +205,7 @@ async fn link_mediator(db: &TestDb, fake: &FakeBotApi, committee_code: &str) -> 
     mediator
 }
 
-async fn whole_loop(db: &TestDb, webhook: bool) {
+async fn whole_loop(db: &TestDb, webhook: bool, lang: Lang) {
     let svc = start(db, webhook).await;
     let fake = &svc.fake;
     if webhook {
@@ -204,8 +214,13 @@ async fn whole_loop(db: &TestDb, webhook: bool) {
         assert_eq!(secret.as_deref(), Some(WEBHOOK_SECRET));
     }
     let mediator = link_mediator(db, fake, "620722-LABOR").await;
-    let resident = FakeUser::new(7_001, "zh-hans");
-    let number = file_a_wage_dispute(fake, &resident, Lang::ZhCn).await;
+    let code = match lang {
+        Lang::ZhCn => "zh-hans",
+        Lang::ZhTw => "zh-hant",
+        Lang::En => "en",
+    };
+    let resident = FakeUser::new(7_001, code);
+    let number = file_a_wage_dispute(fake, &resident, lang).await;
 
     // The resident's confirmation names the labour committee, its address
     // and phone; the text typed by the resident reached the mediator intact.
@@ -316,12 +331,128 @@ async fn whole_loop(db: &TestDb, webhook: bool) {
 on_both_backends!(
     a_resident_files_by_polling_and_the_mediator_accepts,
     a_resident_files_by_webhook_and_the_mediator_accepts,
+    a_traditional_chinese_resident_files_by_polling,
+    an_english_resident_files_by_webhook,
+    a_submit_stored_but_not_applied_before_a_crash_files_exactly_once,
 );
 
 async fn a_resident_files_by_polling_and_the_mediator_accepts(db: &TestDb) {
-    whole_loop(db, false).await;
+    whole_loop(db, false, Lang::ZhCn).await;
 }
 
 async fn a_resident_files_by_webhook_and_the_mediator_accepts(db: &TestDb) {
-    whole_loop(db, true).await;
+    whole_loop(db, true, Lang::ZhCn).await;
+}
+
+async fn a_traditional_chinese_resident_files_by_polling(db: &TestDb) {
+    whole_loop(db, false, Lang::ZhTw).await;
+}
+
+async fn an_english_resident_files_by_webhook(db: &TestDb) {
+    whole_loop(db, true, Lang::En).await;
+}
+
+/// The submit press reaches the inbox, then the process dies before
+/// applying it (and before Telegram's copy was confirmed). After a restart
+/// the case is filed once, the resident told once, and Telegram's
+/// redelivery of the same update changes nothing.
+async fn a_submit_stored_but_not_applied_before_a_crash_files_exactly_once(db: &TestDb) {
+    let svc = start(db, false).await;
+    let fake = &svc.fake;
+    let user = FakeUser::new(7_002, "zh-hans");
+    let lang = Lang::ZhCn;
+    let id = fake.next_message_id(user.id);
+    fake.push_update(updates::command(&user, id, "/start"));
+    press(fake, &user, &t0(lang, "btn-agree")).await;
+    press(fake, &user, &t0(lang, "category-neighbor")).await;
+    wait_for_text(
+        fake,
+        user.id,
+        &t(
+            lang,
+            "ask-description",
+            &[("max", 2000.into()), ("files", 10.into())],
+        ),
+    )
+    .await;
+    say(fake, &user, "邻居家的树挡住了我家的光").await;
+    wait_for_text(
+        fake,
+        user.id,
+        &t(lang, "ask-other-party", &[("max", 200.into())]),
+    )
+    .await;
+    say(fake, &user, "隔壁老李").await;
+    press(fake, &user, "2").await;
+    eventually("the location button", || async {
+        with_button(fake, user.id, &t0(lang, "btn-share-location")).is_some()
+    })
+    .await;
+    let id = fake.next_message_id(user.id);
+    fake.push_update(updates::location(&user, id, 38.605, 100.80));
+    press(fake, &user, &t0(lang, "btn-skip-phone")).await;
+    press(fake, &user, &t0(lang, "btn-risk-no")).await;
+    eventually("the summary", || async {
+        with_button(fake, user.id, &t0(lang, "btn-submit")).is_some()
+    })
+    .await;
+
+    // The process stops; the submit press arrives at Telegram, and intake
+    // had stored it in the inbox when the process died.
+    svc.shutdown.cancel();
+    svc.running.wait().await.unwrap();
+    let (summary, button) = with_button(fake, user.id, &t0(lang, "btn-submit")).unwrap();
+    let callback_id = fake.next_callback_id();
+    let mut update = updates::callback(
+        &user,
+        &callback_id,
+        &summary,
+        button["callback_data"].as_str().unwrap(),
+    );
+    let update_id = fake.push_update(update.clone());
+    update["update_id"] = update_id.into();
+    let mut tx = db.storage.begin().await.unwrap();
+    let stored =
+        jiefen::storage::inbox::insert(&mut tx, update_id, Some(user.id), &update.to_string(), 1)
+            .await
+            .unwrap();
+    assert!(stored);
+    tx.commit().await.unwrap();
+
+    // Restart: the stored update is applied, Telegram's copy is a duplicate.
+    let (running, shutdown) = start_app(db, fake, false).await;
+    wait_for_text(fake, user.id, "620722-2026-000001").await;
+    eventually("Telegram's copy confirmed", || async {
+        fake.unconfirmed_update_ids().is_empty()
+    })
+    .await;
+    let storage = db.storage.clone();
+    eventually("the inbox drained", || {
+        let storage = storage.clone();
+        async move {
+            let mut c = storage.acquire().await.unwrap();
+            let pending: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE status = 'pending'")
+                    .fetch_one(&mut *c)
+                    .await
+                    .unwrap();
+            pending == 0
+        }
+    })
+    .await;
+    let mut conn = db.storage.acquire().await.unwrap();
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(cases, 1);
+    drop(conn);
+    let told = fake
+        .messages_to(user.id)
+        .iter()
+        .filter(|m| m.text.contains("620722-2026-000001"))
+        .count();
+    assert_eq!(told, 1, "the resident is told once");
+    shutdown.cancel();
+    running.wait().await.unwrap();
 }
