@@ -68,6 +68,12 @@ impl Running {
         }
     }
 
+    /// Pokes the sender: messages queued outside the applier (by a sweep
+    /// run from a test, say) go out at once.
+    pub fn telegram_outbox_notify(&self) -> Arc<tokio::sync::Notify> {
+        self.telegram.outbox_notify.clone()
+    }
+
     /// Stops every Telegram task at once, as a crash would (for tests).
     pub fn abort(&self) {
         self.telegram.abort();

@@ -7,7 +7,7 @@
 use crate::on_both_backends;
 use crate::support::telegram::{eventually, WEBHOOK_SECRET};
 use crate::support::TestDb;
-use jiefen::clock::{SharedClock, SystemClock};
+use jiefen::clock::{Clock, SharedClock, SystemClock};
 use jiefen::config::{PolicyConfig, Secret, ServeConfig};
 use jiefen::i18n::{t, t0, Lang};
 use jiefen::storage::mediators::MediatorFields;
@@ -41,6 +41,15 @@ async fn start_app(
     fake: &FakeBotApi,
     webhook: bool,
 ) -> (jiefen::app::Running, CancellationToken) {
+    start_app_with_clock(db, fake, webhook, Arc::new(SystemClock)).await
+}
+
+async fn start_app_with_clock(
+    db: &TestDb,
+    fake: &FakeBotApi,
+    webhook: bool,
+    clock: SharedClock,
+) -> (jiefen::app::Running, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let cfg = ServeConfig {
@@ -54,7 +63,6 @@ async fn start_app(
         policy: PolicyConfig::default(),
     };
     cfg.validate().unwrap();
-    let clock: SharedClock = Arc::new(SystemClock);
     let shutdown = CancellationToken::new();
     let running = jiefen::app::start_with_listener(
         listener,
@@ -334,7 +342,128 @@ on_both_backends!(
     a_traditional_chinese_resident_files_by_polling,
     an_english_resident_files_by_webhook,
     a_submit_stored_but_not_applied_before_a_crash_files_exactly_once,
+    the_whole_lifecycle_reaches_both_people_through_telegram,
 );
+
+/// File → assign → accept → schedule → reminder the day before → resolve →
+/// rating → fulfilment follow-up, every message through the fake Bot API,
+/// time moved by hand.
+async fn the_whole_lifecycle_reaches_both_people_through_telegram(db: &TestDb) {
+    jiefen::import::import(&db.storage, &jiefen::import::demo_files(), 1)
+        .await
+        .unwrap();
+    // 10:00 in Minle on Monday 23 November 2026.
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-23T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let clock = jiefen::clock::ManualClock::new(start);
+    let shared: SharedClock = Arc::new(clock.clone());
+    let fake = FakeBotApi::start().await.unwrap();
+    let (running, shutdown) = start_app_with_clock(db, &fake, false, shared.clone()).await;
+    let fake = &fake;
+    let zh = Lang::ZhCn;
+
+    let mediator = link_mediator(db, fake, "620722-LABOR").await;
+    let resident = FakeUser::new(7_003, "zh-hans");
+    let number = file_a_wage_dispute(fake, &resident, zh).await;
+    press(fake, &mediator, &t0(zh, "btn-med-accept")).await;
+    wait_for_text(fake, resident.id, "王建国").await;
+
+    // Schedule: the day after tomorrow at 14:30, at the committee.
+    press(fake, &mediator, &t0(zh, "btn-med-schedule")).await;
+    press(fake, &mediator, "11-25").await;
+    press(fake, &mediator, "14:30").await;
+    press(fake, &mediator, &t0(zh, "btn-med-place-office")).await;
+    let scheduled = wait_for_text(fake, resident.id, "2026-11-25 14:30").await;
+    assert!(
+        scheduled.text.contains("民乐县人社局三楼"),
+        "{}",
+        scheduled.text
+    );
+
+    // The day before at 08:30 the sweeper reminds both of them, once.
+    let lifecycle = jiefen::app::build_lifecycle(
+        jiefen::routing::Router::load(&db.storage).await.unwrap(),
+        PolicyConfig::default(),
+        shared.clone(),
+        Some(-100_500),
+    );
+    let sweeper = jiefen::jobs::Sweeper::new(
+        db.storage.clone(),
+        lifecycle,
+        Arc::new(jiefen::jobs::OutboxQueue),
+    );
+    clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-11-24T00:30:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+    );
+    let report = sweeper.tick(clock.now_ms()).await.unwrap();
+    assert_eq!(report.meeting_reminders, 1);
+    assert_eq!(
+        sweeper
+            .tick(clock.now_ms())
+            .await
+            .unwrap()
+            .meeting_reminders,
+        0
+    );
+    running.telegram_outbox_notify().notify_one();
+    wait_for_text(fake, resident.id, "⏰").await;
+    wait_for_text(fake, mediator.id, "⏰").await;
+
+    // The meeting reaches an agreement.
+    clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+    );
+    let id = fake.next_message_id(mediator.id);
+    fake.push_update(updates::command(&mediator, id, "/mycases"));
+    press(
+        fake,
+        &mediator,
+        &t(zh, "btn-med-view", &[("number", number.clone().into())]),
+    )
+    .await;
+    press(fake, &mediator, &t0(zh, "btn-med-resolved")).await;
+    wait_for_text(fake, mediator.id, "达成的协议内容").await;
+    say(fake, &mediator, "公司于12月10日前分两次付清工资").await;
+    press(fake, &mediator, &t0(zh, "btn-med-judicial-no")).await;
+    let resolved = wait_for_text(fake, resident.id, "公司于12月10日前分两次付清工资").await;
+    assert!(
+        resolved.button_data().len() == 5,
+        "five rating buttons: {:?}",
+        resolved.reply_markup
+    );
+    press(fake, &resident, "5").await;
+
+    // Fourteen days later the resident is asked whether it was carried out.
+    clock.advance(chrono::Duration::days(14));
+    let report = sweeper.tick(clock.now_ms()).await.unwrap();
+    assert_eq!(report.followups, 1);
+    running.telegram_outbox_notify().notify_one();
+    press(fake, &resident, &t0(zh, "btn-fulfil-full")).await;
+    let storage = db.storage.clone();
+    let n = number.clone();
+    eventually("rating and fulfilment stored", || {
+        let storage = storage.clone();
+        let n = n.clone();
+        async move {
+            let mut c = storage.acquire().await.unwrap();
+            let row: (Option<i64>, Option<String>) =
+                sqlx::query_as("SELECT rating, fulfilment FROM cases WHERE case_number = $1")
+                    .bind(n)
+                    .fetch_one(&mut *c)
+                    .await
+                    .unwrap();
+            row == (Some(5), Some("full".to_owned()))
+        }
+    })
+    .await;
+    shutdown.cancel();
+    running.wait().await.unwrap();
+}
 
 async fn a_resident_files_by_polling_and_the_mediator_accepts(db: &TestDb) {
     whole_loop(db, false, Lang::ZhCn).await;
