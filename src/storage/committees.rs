@@ -65,36 +65,18 @@ pub async fn upsert_by_code(
     f: &CommitteeFields,
     now: i64,
 ) -> Result<CommitteeId, StorageError> {
-    let what = format!("committee {}", f.code);
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO committees (code, name, kind, specialties, region_code, lat, lon, address, phone,
-                                 capacity, active, illustrative, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-         ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+    write(
+        conn,
+        f,
+        now,
+        " ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
            specialties = excluded.specialties, region_code = excluded.region_code,
            lat = excluded.lat, lon = excluded.lon, address = excluded.address,
            phone = excluded.phone, capacity = excluded.capacity, active = excluded.active,
-           illustrative = excluded.illustrative, updated_at = excluded.updated_at
-         RETURNING id",
+           illustrative = excluded.illustrative, updated_at = excluded.updated_at",
+        &format!("committee {}", f.code),
     )
-    .bind(&f.code)
-    .bind(&f.name)
-    .bind(f.kind.code())
-    .bind(json_text(&f.specialties))
-    .bind(f.region_code.as_str())
-    .bind(f.location.lat)
-    .bind(f.location.lon)
-    .bind(&f.address)
-    .bind(&f.phone)
-    .bind(f.capacity)
-    .bind(flag(f.active))
-    .bind(flag(f.illustrative))
-    .bind(now)
-    .fetch_one(&mut *conn)
     .await
-    .map_err(|e| classify(e, &what))?;
-    meta_bump(conn, "routing_version").await?;
-    Ok(id)
 }
 
 /// Creates a committee; a taken code is a [`StorageError::Conflict`].
@@ -103,13 +85,24 @@ pub async fn insert(
     f: &CommitteeFields,
     now: i64,
 ) -> Result<CommitteeId, StorageError> {
-    let what = format!("committee code {}", f.code);
-    let id: i64 = sqlx::query_scalar(
+    write(conn, f, now, "", &format!("committee code {}", f.code)).await
+}
+
+/// Inserts a committee (with `on_conflict` appended) and bumps the routing
+/// version.
+async fn write(
+    conn: &mut Conn,
+    f: &CommitteeFields,
+    now: i64,
+    on_conflict: &str,
+    what: &str,
+) -> Result<CommitteeId, StorageError> {
+    let id: i64 = sqlx::query_scalar(&format!(
         "INSERT INTO committees (code, name, kind, specialties, region_code, lat, lon, address, phone,
                                  capacity, active, illustrative, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-         RETURNING id",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13){on_conflict}
+         RETURNING id"
+    ))
     .bind(&f.code)
     .bind(&f.name)
     .bind(f.kind.code())
@@ -125,7 +118,7 @@ pub async fn insert(
     .bind(now)
     .fetch_one(&mut *conn)
     .await
-    .map_err(|e| classify(e, &what))?;
+    .map_err(|e| classify(e, what))?;
     meta_bump(conn, "routing_version").await?;
     Ok(id)
 }
