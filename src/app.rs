@@ -187,6 +187,7 @@ pub async fn start_with_listener(
     let jobs = vec![
         tokio::spawn(crate::jobs::run_sweeper(
             sweeper,
+            cfg.policy.clone(),
             storage.clone(),
             reports_to,
             clock.clone(),

@@ -47,6 +47,7 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// nothing is half done.
 pub async fn run_sweeper(
     sweeper: Sweeper,
+    retention: crate::config::PolicyConfig,
     storage: crate::storage::Storage,
     reports_to: Option<crate::oversight::AdminChat>,
     clock: SharedClock,
@@ -68,6 +69,17 @@ pub async fn run_sweeper(
             }
             Err(e) => {
                 tracing::warn!(error = %e, "deadline sweep failed; retrying at the next tick")
+            }
+        }
+        match apply_retention(&storage, &retention, clock.now_ms()).await {
+            Ok(r) if r.cases > 0 || r.residents > 0 => tracing::info!(
+                cases = r.cases,
+                residents = r.residents,
+                "personal data past the retention period removed"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "retention pass failed; retrying at the next tick")
             }
         }
         if let Some(admin) = reports_to {
@@ -105,4 +117,24 @@ pub async fn send_reports(
         .await
         .map_err(crate::storage::StorageError::from)?;
     Ok(messages.len())
+}
+
+/// Once a day (the first tick of each local day), removes personal data
+/// older than `policy.retention_days`; the day's claim commits with it.
+pub async fn apply_retention(
+    storage: &crate::storage::Storage,
+    policy: &crate::config::PolicyConfig,
+    now: i64,
+) -> Result<crate::storage::retention::RetentionReport, StorageError> {
+    let day = crate::clock::ms_to_datetime(now)
+        .with_timezone(&policy.timezone)
+        .date_naive();
+    let mut tx = storage.begin().await?;
+    if !crate::storage::jobs::claim_once(&mut tx, &format!("retention:{day}"), now).await? {
+        return Ok(Default::default());
+    }
+    let cutoff = now - policy.retention_days * 86_400_000;
+    let report = crate::storage::retention::pseudonymise_before(&mut tx, cutoff, now).await?;
+    tx.commit().await?;
+    Ok(report)
 }

@@ -25,6 +25,7 @@ pub mod reachability;
 pub mod regions;
 pub mod reports;
 pub mod residents;
+pub mod retention;
 pub mod rules;
 pub mod stats;
 pub mod terminal;

@@ -13,6 +13,7 @@ mod mediator;
 mod oversight;
 mod oversight_wiring;
 mod resident;
+mod retention;
 mod routing;
 mod storage;
 mod telegram;
