@@ -91,6 +91,7 @@ pub async fn start(
     let mut settings =
         crate::telegram::TelegramSettings::new(cfg.telegram_api_url.clone(), cfg.bot_token.clone());
     settings.admin_chat_id = cfg.admin_chat_id;
+    settings.sender.global_limit = cfg.send_rate;
     if let (Some(url), Some(secret)) = (&cfg.webhook_url, &cfg.webhook_secret) {
         settings.webhook = Some(crate::telegram::WebhookSettings {
             url: url.clone(),

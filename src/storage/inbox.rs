@@ -175,6 +175,37 @@ pub async fn lock_next_for_chat(
     row.as_ref().map(row_to_inbox).transpose()
 }
 
+/// Up to `limit` updates that may be applied now, locked until the
+/// transaction ends: per chat only the lowest pending one (so one chat's
+/// updates stay in order), oldest first, none waiting out a retry delay.
+/// On PostgreSQL rows another instance holds are skipped (that instance is
+/// applying them; the next update of that chat is not eligible until it
+/// commits, because the earlier one is still pending in this snapshot). On
+/// SQLite the caller's `BEGIN IMMEDIATE` already excludes other writers.
+pub async fn lock_batch(
+    conn: &mut Conn,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<InboxRow>, StorageError> {
+    let lock = if is_postgres(conn) {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM inbox i
+         WHERE i.status = 'pending' AND i.next_attempt_at <= $1
+           AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.status = 'pending'
+                           AND j.chat_id = i.chat_id AND j.update_id < i.update_id)
+         ORDER BY i.update_id LIMIT $2{lock}"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(row_to_inbox).collect()
+}
+
 /// Marks an update applied, only if it is still pending. Returns false when
 /// someone else applied it first (the caller must roll back).
 pub async fn mark_done(conn: &mut Conn, update_id: i64, now: i64) -> Result<bool, StorageError> {

@@ -12,6 +12,7 @@
 
 pub mod admin_cases;
 pub mod audit;
+pub mod batch;
 pub mod cases;
 pub mod committees;
 pub mod conversations;
