@@ -53,6 +53,12 @@ impl Running {
         }
     }
 
+    /// Poke after committing outbox rows outside a handler (for tools that
+    /// queue notifications directly) so they are sent at once.
+    pub fn outbox_notify(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.telegram.outbox_notify.clone()
+    }
+
     /// Stops every Telegram task at once, as a crash would (for tests).
     pub fn abort(&self) {
         self.telegram.abort();

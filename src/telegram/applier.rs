@@ -168,16 +168,24 @@ impl Applier {
     pub async fn apply_batch(&self) -> Result<usize, StorageError> {
         let mut tx = self.storage.begin().await?;
         let now = self.clock.now_ms();
-        let rows = inbox::lock_batch(&mut tx, now, self.cfg.batch_size as i64).await?;
-        if rows.is_empty() {
+        let candidates = inbox::due_batch(&mut tx, now, self.cfg.batch_size as i64).await?;
+        if candidates.is_empty() {
             tx.rollback().await?;
             return Ok(0);
         }
+        let mut rows = Vec::with_capacity(candidates.len());
         let mut queued = 0usize;
         let mut panicked = false;
-        for row in &rows {
+        for id in candidates {
+            // Locked one by one, just before use: a chat whose handler is
+            // slow holds only its own update, and another worker can take
+            // the chats this batch has not reached yet.
+            let Some(row) = inbox::lock_if_next(&mut tx, id, now).await? else {
+                continue;
+            };
             batch::savepoint(&mut tx, "jiefen_update").await?;
-            match self.apply_row(&mut tx, row, now).await? {
+            let outcome = self.apply_row(&mut tx, &row, now).await?;
+            match outcome {
                 RowOutcome::Applied { messages } => {
                     batch::release(&mut tx, "jiefen_update").await?;
                     queued += messages;
@@ -193,12 +201,13 @@ impl Applier {
                         &error,
                     )
                     .await?;
-                    log_failure(row, status, delay);
+                    log_failure(&row, status, delay);
                 }
-                RowOutcome::Panicked => {
-                    panicked = true;
-                    break;
-                }
+                RowOutcome::Panicked => panicked = true,
+            }
+            rows.push(row);
+            if panicked {
+                break;
             }
         }
         if panicked {
