@@ -354,8 +354,8 @@ fn rss_mb() -> (f64, f64) {
 enum Expect {
     /// A new message carrying a button with this label.
     Button(String),
-    /// Any new message.
-    Message,
+    /// A new message whose visible text contains this.
+    Text(String),
 }
 
 /// One step of a filing.
@@ -377,14 +377,14 @@ fn script(i: usize) -> Vec<(Action, Expect)> {
     vec![
         (Action::Command("/start"), Expect::Button(t0(lang, "btn-agree"))),
         (Action::Press(t0(lang, "btn-agree")), Expect::Button(category.clone())),
-        (Action::Press(category), Expect::Message),
+        (Action::Press(category), step_prompt(2)),
         (
             Action::Text(format!("老板欠了我们三个月工资，共 {} 元 <急>", 1000 + i)),
-            Expect::Message,
+            step_prompt(3),
         ),
         (Action::Text("张三 <老板> & Co".into()), Expect::Button("2".into())),
-        (Action::Press("2".into()), Expect::Message),
-        (Action::Location(38.606, 100.801), Expect::Message),
+        (Action::Press("2".into()), step_prompt(5)),
+        (Action::Location(38.606, 100.801), step_prompt(6)),
         (
             Action::Contact("+86 138-0013-8000"),
             Expect::Button(t0(lang, "btn-risk-no")),
@@ -393,8 +393,17 @@ fn script(i: usize) -> Vec<(Action, Expect)> {
             Action::Press(t0(lang, "btn-risk-no")),
             Expect::Button(t0(lang, "btn-submit")),
         ),
-        (Action::Press(t0(lang, "btn-submit")), Expect::Message),
+        // The confirmation carries the case number (county-year-sequence).
+        (
+            Action::Press(t0(lang, "btn-submit")),
+            Expect::Text(format!("-{}-", chrono::Utc::now().format("%Y"))),
+        ),
     ]
+}
+
+/// The zh-CN question of step `n` starts "第 n 步".
+fn step_prompt(n: u32) -> Expect {
+    Expect::Text(format!("第 {n} 步"))
 }
 
 const STEPS: usize = 10;
@@ -428,7 +437,16 @@ async fn resident(
     let mut latencies = Vec::with_capacity(STEPS);
     for (step, (action, expect)) in script(i).into_iter().enumerate() {
         if step > 0 && !think.is_zero() {
+            // Read everything first: act `think` after the chat's latest
+            // message (a reply of several messages is paced a second apart).
             tokio::time::sleep(think).await;
+            while let Some(last) = fake.last_call_at(chat) {
+                let quiet = last.elapsed();
+                if quiet >= think {
+                    break;
+                }
+                tokio::time::sleep(think - quiet).await;
+            }
         }
         if let Some(p) = &pace {
             p.acquire().await?.forget();
@@ -454,7 +472,7 @@ async fn resident(
             let poked = watch.notified();
             let new = fake.messages_to_since(chat, seen);
             let done = match &expect {
-                Expect::Message => !new.is_empty(),
+                Expect::Text(part) => new.iter().any(|m| m.text.contains(part.as_str())),
                 Expect::Button(label) => find_button(&new, label).is_some(),
             };
             if done {
@@ -589,7 +607,12 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
 
     // Latency at a quarter of the maximum rate, offered by a pacer.
     let offered = (rate / 4.0).max(1.0);
-    let m = a.latency_updates.div_ceil(STEPS).max(1);
+    // Enough residents that, thinking between steps, they can offer the
+    // rate: each step takes about think time + a paced reply (~2-4 s).
+    let m = a
+        .latency_updates
+        .div_ceil(STEPS)
+        .max((offered * 4.0).ceil() as usize);
     let pace = Arc::new(Semaphore::new(0));
     let pacer_stop = CancellationToken::new();
     let pacer = {
@@ -610,10 +633,21 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     // Each resident thinks long enough for Telegram's one-message-a-second
     // per chat never to delay the first reply; with that many residents the
     // pacer, not the residents, sets the rate.
-    let think = Duration::from_millis(1500);
+    let think = Duration::from_millis(1200);
     let lat_first = FIRST_CHAT + n as i64;
     let started = Instant::now();
     let lat = crowd(&fake, lat_first, m, Some(pace), think).await?;
+    if std::env::var_os("JIEFEN_LOAD_STEPS").is_some() {
+        for step in 0..STEPS {
+            let mut v: Vec<Duration> = lat.iter().skip(step).step_by(STEPS).copied().collect();
+            v.sort();
+            eprintln!(
+                "step {step}: p50 {:.1} ms p99 {:.1} ms",
+                ms(percentile(&v, 0.5)),
+                ms(percentile(&v, 0.99))
+            );
+        }
+    }
     pacer_stop.cancel();
     let _ = pacer.await;
     let wall = started.elapsed();

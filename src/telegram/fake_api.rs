@@ -350,6 +350,15 @@ impl FakeBotApi {
         calls.get(i).copied()
     }
 
+    /// The arrival of the latest accepted call for `chat_id`.
+    pub fn last_call_at(&self, chat_id: i64) -> Option<Instant> {
+        self.shared
+            .lock()
+            .chat_calls
+            .get(&chat_id)
+            .and_then(|v| v.last().copied())
+    }
+
     /// Drops what the fake remembers about a chat (its messages, call times
     /// and watcher), so long load runs do not grow without bound.
     pub fn forget_chat(&self, chat_id: i64) {

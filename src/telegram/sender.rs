@@ -72,7 +72,7 @@ impl Default for SenderConfig {
             global_window: Duration::from_millis(1100),
             // Most sends in flight are waiting for their chat's slot; they
             // must not hold up other chats.
-            max_in_flight: 256,
+            max_in_flight: 4096,
             lease: Duration::from_secs(60),
             sweep_interval: Duration::from_secs(1),
             base_backoff: Duration::from_secs(2),
@@ -230,6 +230,7 @@ impl Sender {
         clock: SharedClock,
         mut rx: mpsc::UnboundedReceiver<i64>,
         done: CancellationToken,
+        notify: Arc<Notify>,
     ) {
         let mut ids = Vec::new();
         loop {
@@ -246,6 +247,9 @@ impl Sender {
             if !ids.is_empty() {
                 Self::mark_sent_batch(&storage, &clock, &ids).await;
                 ids.clear();
+                // A chat's next row waits until the one before it is marked
+                // sent: look for it now rather than at the next sweep.
+                notify.notify_one();
             }
             if closing {
                 break;
@@ -300,6 +304,7 @@ impl Sender {
                     self.clock.clone(),
                     rx,
                     recorder_done.clone(),
+                    notify.clone(),
                 ))
             });
         let this = Arc::new(self);
