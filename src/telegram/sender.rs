@@ -66,10 +66,14 @@ impl Default for SenderConfig {
     fn default() -> Self {
         Self {
             // Telegram's limits are 1/s per chat and 30/s overall, measured
-            // where requests arrive; a 10% margin absorbs network jitter.
+            // where requests arrive. Per chat a 10% margin absorbs network
+            // jitter; overall 3% (a 1,000-chat fan-out takes 34.3 s against
+            // the 33.3 s floor): sends leave on a fixed grid and a timer
+            // fires late, never early, so only a send delayed 30 ms more
+            // than the one 30 places after it could arrive too close.
             per_chat_interval: Duration::from_millis(1100),
             global_limit: 30,
-            global_window: Duration::from_millis(1100),
+            global_window: Duration::from_millis(1030),
             // Most sends in flight are waiting for their chat's slot; they
             // must not hold up other chats.
             max_in_flight: 4096,
