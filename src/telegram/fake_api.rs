@@ -133,6 +133,10 @@ struct State_ {
     webhook_connections: usize,
     /// Update ids being delivered to the webhook now, with their chats.
     webhook_in_flight: HashMap<i64, Option<i64>>,
+    /// Chats with a webhook delivery in flight.
+    webhook_busy_chats: HashSet<i64>,
+    /// The chat of each queued update (read once, when pushed).
+    queued_chat: HashMap<i64, Option<i64>>,
     /// When each update first left for the bot (getUpdates answer or
     /// webhook POST).
     delivered_at: HashMap<i64, Instant>,
@@ -261,6 +265,8 @@ impl FakeBotApi {
             if let Some((cb, chat)) = callback {
                 s.callback_chats.insert(cb, chat);
             }
+            s.queued_chat
+                .insert(id, crate::telegram::update::chat_id(&update));
             s.queue.push_back((id, update));
             id
         };
@@ -1142,20 +1148,19 @@ async fn deliver_webhooks(shared: Arc<Shared>) {
             let mut pick = None;
             if let Some((url, secret)) = s.webhook.clone() {
                 if s.webhook_in_flight.len() < s.webhook_connections {
-                    let mut chats_ahead: HashSet<Option<i64>> = HashSet::new();
+                    let mut chats_ahead: HashSet<i64> = HashSet::new();
                     for (id, u) in &s.queue {
-                        let chat = crate::telegram::update::chat_id(u);
+                        let chat = s.queued_chat.get(id).copied().flatten();
                         let busy = s.webhook_in_flight.contains_key(id)
-                            || chat.is_some()
-                                && s.webhook_in_flight.values().any(|c| *c == chat);
+                            || chat.is_some_and(|c| s.webhook_busy_chats.contains(&c));
                         // A chat's later update waits behind its earlier one.
-                        let blocked = chat.is_some() && chats_ahead.contains(&chat);
+                        let blocked = chat.is_some_and(|c| chats_ahead.contains(&c));
                         if !busy && !blocked {
                             pick = Some((url.clone(), secret.clone(), *id, chat, u.clone()));
                             break;
                         }
-                        if chat.is_some() {
-                            chats_ahead.insert(chat);
+                        if let Some(c) = chat {
+                            chats_ahead.insert(c);
                         }
                         // With one connection only the front is ever tried.
                         if s.webhook_connections == 1 {
@@ -1166,6 +1171,9 @@ async fn deliver_webhooks(shared: Arc<Shared>) {
             }
             if let Some((_, _, id, chat, _)) = &pick {
                 s.webhook_in_flight.insert(*id, *chat);
+                if let Some(c) = chat {
+                    s.webhook_busy_chats.insert(*c);
+                }
                 s.delivered_at.entry(*id).or_insert_with(Instant::now);
             }
             pick
@@ -1192,7 +1200,9 @@ async fn deliver_webhooks(shared: Arc<Shared>) {
                 tokio::time::sleep(sh.webhook_retry).await;
             }
             let mut s = sh.lock();
-            s.webhook_in_flight.remove(&id);
+            if let Some(Some(c)) = s.webhook_in_flight.remove(&id) {
+                s.webhook_busy_chats.remove(&c);
+            }
             s.webhook_attempts.push(WebhookAttempt {
                 update_id: id,
                 status,
@@ -1202,6 +1212,9 @@ async fn deliver_webhooks(shared: Arc<Shared>) {
                 // purpose stays queued and is delivered again).
                 if let Some(i) = s.queue.iter().position(|(qid, _)| *qid == id) {
                     s.queue.remove(i);
+                }
+                if !s.queue.iter().any(|(qid, _)| *qid == id) {
+                    s.queued_chat.remove(&id);
                 }
             }
             drop(s);
