@@ -375,14 +375,23 @@ fn script(i: usize) -> Vec<(Action, Expect)> {
     let categories = ["category-labor", "category-neighbor", "category-family"];
     let category = t0(lang, categories[i % categories.len()]);
     vec![
-        (Action::Command("/start"), Expect::Button(t0(lang, "btn-agree"))),
-        (Action::Press(t0(lang, "btn-agree")), Expect::Button(category.clone())),
+        (
+            Action::Command("/start"),
+            Expect::Button(t0(lang, "btn-agree")),
+        ),
+        (
+            Action::Press(t0(lang, "btn-agree")),
+            Expect::Button(category.clone()),
+        ),
         (Action::Press(category), step_prompt(2)),
         (
             Action::Text(format!("老板欠了我们三个月工资，共 {} 元 <急>", 1000 + i)),
             step_prompt(3),
         ),
-        (Action::Text("张三 <老板> & Co".into()), Expect::Button("2".into())),
+        (
+            Action::Text("张三 <老板> & Co".into()),
+            Expect::Button("2".into()),
+        ),
         (Action::Press("2".into()), step_prompt(5)),
         (Action::Location(38.606, 100.801), step_prompt(6)),
         (
@@ -411,7 +420,11 @@ const STEPS: usize = 10;
 /// The message among `msgs` with a button labelled `label`, and its data.
 fn find_button(msgs: &[SentMessage], label: &str) -> Option<(SentMessage, String)> {
     msgs.iter().rev().find_map(|m| {
-        let rows = m.reply_markup.as_ref()?.get("inline_keyboard")?.as_array()?;
+        let rows = m
+            .reply_markup
+            .as_ref()?
+            .get("inline_keyboard")?
+            .as_array()?;
         rows.iter()
             .filter_map(Value::as_array)
             .flatten()
@@ -663,7 +676,11 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     );
 
     let cases = count(&storage, "SELECT COUNT(*) FROM cases").await?;
-    let failed = count(&storage, "SELECT COUNT(*) FROM inbox WHERE status <> 'done'").await?;
+    let failed = count(
+        &storage,
+        "SELECT COUNT(*) FROM inbox WHERE status <> 'done'",
+    )
+    .await?;
     println!(
         "checks: {cases} cases filed (expected {}), {failed} updates not done, {} 429s",
         n + m,

@@ -831,9 +831,7 @@ async fn store_interleaved(db: &TestDb, users: &[&FakeUser], per_user: i32) {
         .unwrap();
 }
 
-async fn several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_order(
-    db: &TestDb,
-) {
+async fn several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_order(db: &TestDb) {
     use jiefen::telegram::applier::{Applier, ApplierConfig};
     let a = FakeUser::new(6001, "en");
     let b = FakeUser::new(6002, "en");
@@ -886,7 +884,10 @@ async fn several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_o
         .collect();
     assert_eq!(replies.len(), 3, "one reply per update: {replies:?}");
     for (i, r) in replies.iter().enumerate() {
-        assert!(r.contains(&format!("6001-{}", i + 1)), "in order: {replies:?}");
+        assert!(
+            r.contains(&format!("6001-{}", i + 1)),
+            "in order: {replies:?}"
+        );
     }
     assert_eq!(inbox_counts(db).await, (3, 6, 0));
 }
