@@ -621,11 +621,11 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     // Latency at a quarter of the maximum rate, offered by a pacer.
     let offered = (rate / 4.0).max(1.0);
     // Enough residents that, thinking between steps, they can offer the
-    // rate: each step takes about think time + a paced reply (~2-4 s).
+    // rate: each step takes about think time + a paced reply (~3-5 s).
     let m = a
         .latency_updates
         .div_ceil(STEPS)
-        .max((offered * 4.0).ceil() as usize);
+        .max((offered * 6.0).ceil() as usize);
     let pace = Arc::new(Semaphore::new(0));
     let pacer_stop = CancellationToken::new();
     let pacer = {
@@ -646,7 +646,10 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     // Each resident thinks long enough for Telegram's one-message-a-second
     // per chat never to delay the first reply; with that many residents the
     // pacer, not the residents, sets the rate.
-    let think = Duration::from_millis(1200);
+    // 2.5 s: well past the 1.1 s the sender leaves between two messages to
+    // one chat, so a resident never acts while the bot's reply is still
+    // arriving (with less, the next answer would queue behind it).
+    let think = Duration::from_millis(2500);
     let lat_first = FIRST_CHAT + n as i64;
     let started = Instant::now();
     let lat = crowd(&fake, lat_first, m, Some(pace), think).await?;
