@@ -678,6 +678,43 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
         ms(sorted.last().copied().unwrap_or_default()),
     );
 
+    if std::env::var_os("JIEFEN_LOAD_STEPS").is_some() {
+        // Where the time goes for location and contact updates: intake to
+        // apply, and apply to the first reply leaving the outbox.
+        let mut c = storage.acquire().await?;
+        for kind in ["location", "contact", "text"] {
+            let row: (Option<f64>, Option<f64>) = sqlx::query_as(&format!(
+                "SELECT AVG(CAST(i.applied_at - i.received_at AS DOUBLE PRECISION)),
+                        AVG(CAST((SELECT MIN(o.sent_at) FROM outbox o WHERE o.chat_id = i.chat_id
+                             AND o.created_at >= i.applied_at) - i.applied_at AS DOUBLE PRECISION))
+                 FROM inbox i WHERE i.chat_id >= $1 AND i.payload LIKE '%\"{kind}\"%'"
+            ))
+            .bind(lat_first)
+            .fetch_one(&mut *c)
+            .await?;
+            eprintln!(
+                "{kind}: inbox->applied {:?} ms, applied->first sent {:?} ms",
+                row.0, row.1
+            );
+        }
+        let rows: Vec<(String, i64, Option<i64>, i64, Option<String>)> = sqlx::query_as(
+            "SELECT method, created_at, sent_at, attempts, error FROM outbox WHERE chat_id = $1 ORDER BY id",
+        )
+        .bind(lat_first)
+        .fetch_all(&mut *c)
+        .await?;
+        let t0 = rows.first().map(|r| r.1).unwrap_or(0);
+        for r in rows {
+            eprintln!(
+                "  {} created +{} sent {:?} attempts {} {:?}",
+                r.0,
+                r.1 - t0,
+                r.2.map(|x| x - t0),
+                r.3,
+                r.4
+            );
+        }
+    }
     let cases = count(&storage, "SELECT COUNT(*) FROM cases").await?;
     let failed = count(
         &storage,

@@ -8,6 +8,13 @@
 //! that blocked the bot. It records every call so tests can assert what a
 //! person would have seen. Responses have the shapes teloxide deserializes.
 //!
+//! For load runs it also records when each update left for the bot and when
+//! each chat's calls arrived ([`FakeBotApi::delivered_at`],
+//! [`FakeBotApi::first_call_after`]), delivers webhooks over several
+//! connections like Telegram's `max_connections`
+//! ([`FakeBotApi::set_webhook_connections`]), and can drop its full call log
+//! ([`FakeBotApi::set_lean`]) so that memory measures the application.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use jiefen::telegram::fake_api::{updates, FakeBotApi, FakeUser};

@@ -97,7 +97,9 @@ pub struct RateLimiter {
 
 #[derive(Debug, Default)]
 struct LimiterState {
-    global_next: Option<Instant>,
+    /// Sends reserved overall, in the order of their slots; any two are at
+    /// least the global gap apart.
+    reserved: std::collections::BTreeSet<Instant>,
     chat_next: HashMap<i64, Instant>,
     paused_until: Option<Instant>,
     recent_429: VecDeque<(Instant, i64)>,
@@ -130,13 +132,31 @@ impl RateLimiter {
         if !chat_message {
             return slot;
         }
-        if let Some(g) = s.global_next {
-            slot = slot.max(g);
-        }
         if let Some(c) = s.chat_next.get(&chat_id) {
             slot = slot.max(*c);
         }
-        s.global_next = Some(slot + self.global_gap);
+        // The earliest time from `slot` on that is a global gap away from
+        // every other reserved send. A chat waiting for its own slot does
+        // not move the others: only sends near its slot are affected.
+        let gap = self.global_gap;
+        let horizon = now.checked_sub(gap).unwrap_or(now);
+        s.reserved = s.reserved.split_off(&horizon);
+        loop {
+            let lo = slot.checked_sub(gap).unwrap_or(slot);
+            let clash = s
+                .reserved
+                .range((
+                    std::ops::Bound::Excluded(lo),
+                    std::ops::Bound::Excluded(slot + gap),
+                ))
+                .next_back()
+                .copied();
+            match clash {
+                Some(r) => slot = r + gap,
+                None => break,
+            }
+        }
+        s.reserved.insert(slot);
         s.chat_next.insert(chat_id, slot + self.cfg_per_chat);
         // Forget chats whose gap has passed, so the map stays small.
         if s.chat_next.len() > 10_000 {
