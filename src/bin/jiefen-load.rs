@@ -697,23 +697,6 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
                 row.0, row.1
             );
         }
-        let rows: Vec<(String, i64, Option<i64>, i64, Option<String>)> = sqlx::query_as(
-            "SELECT method, created_at, sent_at, attempts, error FROM outbox WHERE chat_id = $1 ORDER BY id",
-        )
-        .bind(lat_first)
-        .fetch_all(&mut *c)
-        .await?;
-        let t0 = rows.first().map(|r| r.1).unwrap_or(0);
-        for r in rows {
-            eprintln!(
-                "  {} created +{} sent {:?} attempts {} {:?}",
-                r.0,
-                r.1 - t0,
-                r.2.map(|x| x - t0),
-                r.3,
-                r.4
-            );
-        }
     }
     let cases = count(&storage, "SELECT COUNT(*) FROM cases").await?;
     let failed = count(
