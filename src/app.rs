@@ -68,9 +68,9 @@ impl Running {
         }
     }
 
-    /// Pokes the sender: messages queued outside the applier (by a sweep
-    /// run from a test, say) go out at once.
-    pub fn telegram_outbox_notify(&self) -> Arc<tokio::sync::Notify> {
+    /// Poke after committing outbox rows outside a handler (for tools that
+    /// queue notifications directly) so they are sent at once.
+    pub fn outbox_notify(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.telegram.outbox_notify.clone()
     }
 
@@ -130,6 +130,7 @@ pub async fn start_with_listener(
     let mut settings =
         crate::telegram::TelegramSettings::new(cfg.telegram_api_url.clone(), cfg.bot_token.clone());
     settings.admin_chat_id = cfg.admin_chat_id;
+    settings.sender.global_limit = cfg.send_rate;
     if let (Some(url), Some(secret)) = (&cfg.webhook_url, &cfg.webhook_secret) {
         settings.webhook = Some(crate::telegram::WebhookSettings {
             url: url.clone(),

@@ -143,6 +143,13 @@ pub struct ServeConfig {
     #[arg(long, env = "JIEFEN_ADMIN_CHAT_ID")]
     pub admin_chat_id: Option<i64>,
 
+    /// Messages per second the bot may send overall (Telegram's limit is 30;
+    /// bots with paid broadcasts may send up to 1000). One a second per chat
+    /// always applies.
+    #[arg(long, env = "JIEFEN_SEND_RATE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub send_rate: u32,
+
     #[command(flatten)]
     pub policy: PolicyConfig,
 }

@@ -175,6 +175,54 @@ pub async fn lock_next_for_chat(
     row.as_ref().map(row_to_inbox).transpose()
 }
 
+/// Up to `limit` updates that may be applied now, oldest first: per chat
+/// only the lowest pending one (so one chat's updates stay in order), none
+/// waiting out a retry delay. Nothing is locked: take each with
+/// [`lock_if_next`] just before applying it.
+pub async fn due_batch(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<i64>, StorageError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT i.update_id FROM inbox i
+         WHERE i.status = 'pending' AND i.next_attempt_at <= $1
+           AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.status = 'pending'
+                           AND j.chat_id = i.chat_id AND j.update_id < i.update_id)
+         ORDER BY i.update_id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ids)
+}
+
+/// Locks update `update_id` until the transaction ends if it is still
+/// pending, due, and the lowest pending update of its chat. On PostgreSQL a
+/// row another instance (or batch) holds is skipped rather than waited for:
+/// that one is applying it, and this chat's next update stays ineligible
+/// until it commits, because the earlier one is still pending here. On
+/// SQLite the caller's `BEGIN IMMEDIATE` already excludes other writers.
+pub async fn lock_if_next(
+    conn: &mut Conn,
+    update_id: i64,
+    now: i64,
+) -> Result<Option<InboxRow>, StorageError> {
+    let lock = if is_postgres(conn) {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM inbox i
+         WHERE i.update_id = $1 AND i.status = 'pending' AND i.next_attempt_at <= $2
+           AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.status = 'pending'
+                           AND j.chat_id = i.chat_id AND j.update_id < i.update_id){lock}"
+    ))
+    .bind(update_id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(row_to_inbox).transpose()
+}
+
 /// Marks an update applied, only if it is still pending. Returns false when
 /// someone else applied it first (the caller must roll back).
 pub async fn mark_done(conn: &mut Conn, update_id: i64, now: i64) -> Result<bool, StorageError> {

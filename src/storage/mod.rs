@@ -13,6 +13,7 @@
 pub mod admin_cases;
 pub mod alerts;
 pub mod audit;
+pub mod batch;
 pub mod cases;
 pub mod committees;
 pub mod conversations;

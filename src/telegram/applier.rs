@@ -1,22 +1,32 @@
-//! The applier: turns stored updates into effects, one transaction each.
+//! The applier: turns stored updates into effects, several chats per
+//! transaction (group commit).
 //!
-//! For each update: lock the lowest pending update of its chat, mark it done
+//! Every durable commit costs a disk flush, so under load one transaction
+//! takes a batch: the lowest pending update of up to `batch_size` different
+//! chats, locked. Each update runs inside its own savepoint: mark it done
 //! (only if still pending), map it to an [`Incoming`](crate::conversation::Incoming),
-//! call the [`UpdateHandler`], queue the messages it returns, commit. A
-//! handler error rolls everything back and the update is retried with
-//! backoff; after a few attempts it is marked failed so the chat moves on.
+//! call the [`UpdateHandler`], queue the messages it returns. A handler
+//! error rolls back to that update's savepoint only and records the failed
+//! attempt (retried with backoff; after a few attempts marked failed so the
+//! chat moves on); the other updates of the batch commit as usual. A handler
+//! that panics takes the whole batch back, and its updates are then applied
+//! one per transaction ([`Applier::apply_next`]), so the panic costs only
+//! its own update an attempt. Nothing is acknowledged by the applier itself:
+//! every effect of an update, and its `done` mark, commit together.
 //!
-//! Different chats are applied concurrently (on PostgreSQL; SQLite's single
-//! writer serialises them); one chat's updates are applied in `update_id`
-//! order, also across instances, because only the lowest pending update of a
-//! chat is ever taken and it stays locked until its transaction ends.
+//! When updates arrive one at a time a batch holds one update, so latency is
+//! one commit; under load the batch grows while the previous one commits.
+//!
+//! Batches run concurrently on PostgreSQL (SQLite's single writer serialises
+//! them); one chat's updates are applied in `update_id` order, also across
+//! instances, because only the lowest pending update of a chat is ever taken
+//! and it stays locked until its transaction ends.
 
 use crate::clock::SharedClock;
 use crate::conversation::UpdateHandler;
-use crate::storage::{inbox, outbox, reachability, Backend, Storage, StorageError};
+use crate::storage::{batch, inbox, outbox, reachability, Backend, Storage, StorageError, Tx};
 use crate::telegram::update::{self, Mapped};
 use futures::FutureExt;
-use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +45,8 @@ pub struct ApplierConfig {
     pub base_backoff: Duration,
     /// How often pending updates are looked for without a poke.
     pub sweep_interval: Duration,
+    /// Updates (of different chats) applied in one transaction at most.
+    pub batch_size: usize,
 }
 
 impl Default for ApplierConfig {
@@ -44,6 +56,7 @@ impl Default for ApplierConfig {
             max_attempts: 5,
             base_backoff: Duration::from_secs(1),
             sweep_interval: Duration::from_secs(1),
+            batch_size: 64,
         }
     }
 }
@@ -102,73 +115,189 @@ impl Applier {
         }
     }
 
-    /// Applies until `shutdown`; then lets chats in progress finish the
-    /// update they are on and stops.
+    /// Applies until `shutdown`; then finishes the batch in progress and
+    /// stops. Runs `concurrency` batch workers (one on SQLite).
     pub async fn run(self, inbox_notify: Arc<Notify>, shutdown: CancellationToken) {
-        let mut busy: HashSet<Option<i64>> = HashSet::new();
-        let mut tasks: JoinSet<Option<i64>> = JoinSet::new();
+        let mut workers = JoinSet::new();
+        for _ in 0..self.cfg.concurrency {
+            let me = self.clone();
+            let notify = inbox_notify.clone();
+            let stop = shutdown.clone();
+            workers.spawn(async move { me.work(notify, stop).await });
+        }
+        while workers.join_next().await.is_some() {}
+        tracing::info!("applier stopped");
+    }
+
+    async fn work(&self, inbox_notify: Arc<Notify>, shutdown: CancellationToken) {
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
-            while let Some(done) = tasks.try_join_next() {
-                if let Ok(chat) = done {
-                    busy.remove(&chat);
-                }
-            }
-            if tasks.len() < self.cfg.concurrency {
-                match self.due_chats().await {
-                    Ok(chats) => {
-                        for chat in chats {
-                            if tasks.len() >= self.cfg.concurrency {
-                                break;
-                            }
-                            if busy.insert(chat) {
-                                let me = self.clone();
-                                let stop = shutdown.clone();
-                                tasks.spawn(async move {
-                                    me.drain_chat(chat, stop).await;
-                                    chat
-                                });
-                            }
-                        }
+            // Register before looking, so a poke during the batch is kept.
+            let poked = inbox_notify.notified();
+            let wait = match self.apply_batch().await {
+                // A full batch: there is probably more; go on at once.
+                Ok(n) if n >= self.cfg.batch_size => continue,
+                Ok(n) => {
+                    if n > 0 {
+                        // Other workers may be waiting for the same poke.
+                        inbox_notify.notify_one();
                     }
-                    Err(e) => tracing::warn!(error = %e, "could not list pending updates"),
+                    n == 0
                 }
-            }
-            tokio::select! {
-            biased;
-                _ = shutdown.cancelled() => break,
-                _ = inbox_notify.notified() => {}
-                _ = tokio::time::sleep(self.cfg.sweep_interval) => {}
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    match done {
-                        Ok(chat) => { busy.remove(&chat); }
-                        // A panicking task: its chat is retried on the next sweep.
-                        Err(_) => busy.clear(),
-                    }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not apply a batch of updates");
+                    true
+                }
+            };
+            if wait {
+                tokio::select! {
+                    biased;
+                    _ = shutdown.cancelled() => break,
+                    _ = poked => {}
+                    _ = tokio::time::sleep(self.cfg.sweep_interval) => {}
                 }
             }
         }
-        while tasks.join_next().await.is_some() {}
-        tracing::info!("applier stopped");
     }
 
-    async fn due_chats(&self) -> Result<Vec<Option<i64>>, StorageError> {
-        let mut c = self.storage.acquire().await?;
-        inbox::pending_chats(&mut c, self.clock.now_ms(), 64).await
-    }
-
-    async fn drain_chat(&self, chat: Option<i64>, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
-            match self.apply_next(chat).await {
-                Ok(Step::Progress) => continue,
-                Ok(Step::Idle) => break,
-                Err(e) => {
-                    tracing::warn!(chat_id = ?chat, error = %e, "could not apply an update");
-                    break;
+    /// Applies one batch: the lowest due update of up to `batch_size`
+    /// chats, in one transaction, each in its own savepoint. Returns how
+    /// many updates it took (applied, skipped or failed an attempt).
+    pub async fn apply_batch(&self) -> Result<usize, StorageError> {
+        let mut tx = self.storage.begin().await?;
+        let now = self.clock.now_ms();
+        let candidates = inbox::due_batch(&mut tx, now, self.cfg.batch_size as i64).await?;
+        if candidates.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let mut rows = Vec::with_capacity(candidates.len());
+        let mut queued = 0usize;
+        let mut panicked = false;
+        for id in candidates {
+            // Locked one by one, just before use: a chat whose handler is
+            // slow holds only its own update, and another worker can take
+            // the chats this batch has not reached yet.
+            let Some(row) = inbox::lock_if_next(&mut tx, id, now).await? else {
+                continue;
+            };
+            batch::savepoint(&mut tx, "jiefen_update").await?;
+            let outcome = self.apply_row(&mut tx, &row, now).await?;
+            match outcome {
+                RowOutcome::Applied { messages } => {
+                    batch::release(&mut tx, "jiefen_update").await?;
+                    queued += messages;
                 }
+                RowOutcome::HandlerFailed(error) => {
+                    batch::rollback_to(&mut tx, "jiefen_update").await?;
+                    let delay = self.backoff(row.attempts);
+                    let status = inbox::record_failure(
+                        &mut tx,
+                        row.update_id,
+                        self.cfg.max_attempts,
+                        now + delay.as_millis() as i64,
+                        &error,
+                    )
+                    .await?;
+                    log_failure(&row, status, delay);
+                }
+                RowOutcome::Panicked => panicked = true,
             }
+            rows.push(row);
+            if panicked {
+                break;
+            }
+        }
+        if panicked {
+            // The connection may be mid-statement: give up the whole batch
+            // and apply its updates one per transaction.
+            drop(tx);
+            // Each row was its chat's lowest pending update, so applying
+            // the next update of each chat applies exactly these rows.
+            for row in &rows {
+                self.apply_next(row.chat_id).await?;
+            }
+            return Ok(rows.len());
+        }
+        tx.commit().await?;
+        tracing::debug!(updates = rows.len(), replies = queued, "applied a batch");
+        if queued > 0 {
+            self.outbox_notify.notify_one();
+        }
+        Ok(rows.len())
+    }
+
+    fn backoff(&self, attempts: i64) -> Duration {
+        self.cfg
+            .base_backoff
+            .saturating_mul(2u32.saturating_pow(u32::try_from(attempts).unwrap_or(16).min(16)))
+    }
+
+    /// One update inside the batch's transaction (and the caller's
+    /// savepoint).
+    async fn apply_row(
+        &self,
+        tx: &mut Tx,
+        row: &inbox::InboxRow,
+        now: i64,
+    ) -> Result<RowOutcome, StorageError> {
+        if !inbox::mark_done(tx, row.update_id, now).await? {
+            // Another instance applied it between our look and our lock.
+            return Ok(RowOutcome::Applied { messages: 0 });
+        }
+        let raw: serde_json::Value = match serde_json::from_str(&row.payload) {
+            Ok(v) => v,
+            Err(_) => {
+                tracing::error!(
+                    update_id = row.update_id,
+                    "stored update is not JSON; skipped"
+                );
+                return Ok(RowOutcome::Applied { messages: 0 });
+            }
+        };
+        let incoming = match update::map(&raw, self.bot_username.as_deref(), row.received_at) {
+            Mapped::Incoming(i) => i,
+            Mapped::Membership { chat_id, blocked } => {
+                if blocked {
+                    reachability::mark_unreachable(tx, chat_id).await?;
+                } else {
+                    reachability::mark_reachable(tx, chat_id).await?;
+                }
+                tracing::info!(
+                    update_id = row.update_id,
+                    chat_id,
+                    blocked,
+                    "bot membership changed"
+                );
+                return Ok(RowOutcome::Applied { messages: 0 });
+            }
+            Mapped::Ignore => return Ok(RowOutcome::Applied { messages: 0 }),
+        };
+        if incoming.chat.private {
+            reachability::mark_reachable(tx, incoming.chat.id).await?;
+        }
+        let handled = AssertUnwindSafe(self.handler.handle(tx, &incoming))
+            .catch_unwind()
+            .await;
+        match handled {
+            Ok(Ok(messages)) => {
+                for m in &messages {
+                    outbox::enqueue(tx, m, None, now).await?;
+                }
+                tracing::debug!(
+                    update_id = row.update_id,
+                    chat_id = incoming.chat.id,
+                    replies = messages.len(),
+                    "applied"
+                );
+                Ok(RowOutcome::Applied {
+                    messages: messages.len(),
+                })
+            }
+            Ok(Err(e)) => Ok(RowOutcome::HandlerFailed(e.to_string())),
+            Err(_) => Ok(RowOutcome::Panicked),
         }
     }
 
@@ -250,10 +379,7 @@ impl Applier {
             Err(_) => "handler panicked".to_owned(),
         };
         tx.rollback().await?;
-        let delay = self
-            .cfg
-            .base_backoff
-            .saturating_mul(2u32.saturating_pow(u32::try_from(row.attempts).unwrap_or(16).min(16)));
+        let delay = self.backoff(row.attempts);
         let mut tx = self.storage.begin().await?;
         let status = inbox::record_failure(
             &mut tx,
@@ -264,12 +390,29 @@ impl Applier {
         )
         .await?;
         tx.commit().await?;
+        log_failure(&row, status, delay);
         if status == inbox::InboxStatus::Failed {
-            tracing::error!(update_id = row.update_id, chat_id = ?row.chat_id, attempts = row.attempts + 1, "giving up on an update");
             Ok(Step::Progress)
         } else {
-            tracing::warn!(update_id = row.update_id, chat_id = ?row.chat_id, attempts = row.attempts + 1, retry_in_ms = delay.as_millis() as u64, "handler failed; will retry");
             Ok(Step::Idle)
         }
+    }
+}
+
+/// What became of one update inside a batch.
+enum RowOutcome {
+    /// Applied (or skipped as not applicable); `messages` replies queued.
+    Applied { messages: usize },
+    /// The handler returned an error: roll back to the savepoint.
+    HandlerFailed(String),
+    /// The handler panicked: abandon the batch.
+    Panicked,
+}
+
+fn log_failure(row: &inbox::InboxRow, status: inbox::InboxStatus, delay: Duration) {
+    if status == inbox::InboxStatus::Failed {
+        tracing::error!(update_id = row.update_id, chat_id = ?row.chat_id, attempts = row.attempts + 1, "giving up on an update");
+    } else {
+        tracing::warn!(update_id = row.update_id, chat_id = ?row.chat_id, attempts = row.attempts + 1, retry_in_ms = delay.as_millis() as u64, "handler failed; will retry");
     }
 }

@@ -8,6 +8,13 @@
 //! that blocked the bot. It records every call so tests can assert what a
 //! person would have seen. Responses have the shapes teloxide deserializes.
 //!
+//! For load runs it also records when each update left for the bot and when
+//! each chat's calls arrived ([`FakeBotApi::delivered_at`],
+//! [`FakeBotApi::first_call_after`]), delivers webhooks over several
+//! connections like Telegram's `max_connections`
+//! ([`FakeBotApi::set_webhook_connections`]), and can drop its full call log
+//! ([`FakeBotApi::set_lean`]) so that memory measures the application.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use jiefen::telegram::fake_api::{updates, FakeBotApi, FakeUser};
@@ -129,6 +136,30 @@ struct State_ {
     webhook: Option<(String, Option<String>)>,
     webhook_attempts: Vec<WebhookAttempt>,
     issued_callbacks: u64,
+    /// Webhook deliveries in flight at once (Telegram's `max_connections`).
+    webhook_connections: usize,
+    /// Update ids being delivered to the webhook now, with their chats.
+    webhook_in_flight: HashMap<i64, Option<i64>>,
+    /// Chats with a webhook delivery in flight.
+    webhook_busy_chats: HashSet<i64>,
+    /// The chat of each queued update (read once, when pushed).
+    queued_chat: HashMap<i64, Option<i64>>,
+    /// When each update first left for the bot (getUpdates answer or
+    /// webhook POST).
+    delivered_at: HashMap<i64, Instant>,
+    /// Callback-query ids of pushed updates, with the chat they came from.
+    callback_chats: HashMap<String, i64>,
+    /// Arrival times of accepted calls (messages, edits, callback answers)
+    /// per chat.
+    chat_calls: HashMap<i64, Vec<Instant>>,
+    /// Messages accepted per chat (kept until [`FakeBotApi::forget_chat`]).
+    chat_sent: HashMap<i64, Vec<SentMessage>>,
+    /// Poked when a chat gets a call.
+    chat_watch: HashMap<i64, Arc<Notify>>,
+    /// Lean mode: no call log and no global message list (load runs).
+    lean: bool,
+    too_many: usize,
+    methods_seen: HashMap<String, usize>,
 }
 
 struct Shared {
@@ -183,6 +214,7 @@ impl FakeBotApi {
             token: token.to_owned(),
             state: Mutex::new(State_ {
                 next_update_id: 500_000_001,
+                webhook_connections: 1,
                 ..Default::default()
             }),
             updates_changed: Notify::new(),
@@ -231,6 +263,17 @@ impl FakeBotApi {
             if let Some(o) = update.as_object_mut() {
                 o.insert("update_id".into(), json!(id));
             }
+            let callback = update.get("callback_query").and_then(|c| {
+                Some((
+                    c.get("id")?.as_str()?.to_owned(),
+                    c.get("from")?.get("id")?.as_i64()?,
+                ))
+            });
+            if let Some((cb, chat)) = callback {
+                s.callback_chats.insert(cb, chat);
+            }
+            s.queued_chat
+                .insert(id, crate::telegram::update::chat_id(&update));
             s.queue.push_back((id, update));
             id
         };
@@ -280,13 +323,87 @@ impl FakeBotApi {
 
     /// Messages accepted for one chat, in order.
     pub fn messages_to(&self, chat_id: i64) -> Vec<SentMessage> {
+        self.messages_to_since(chat_id, 0)
+    }
+
+    /// Messages accepted for one chat from the `from`-th on (0-based), in
+    /// order.
+    pub fn messages_to_since(&self, chat_id: i64, from: usize) -> Vec<SentMessage> {
         self.shared
             .lock()
-            .sent
-            .iter()
-            .filter(|m| m.chat_id == chat_id)
-            .cloned()
-            .collect()
+            .chat_sent
+            .get(&chat_id)
+            .map(|v| v.get(from..).unwrap_or_default().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// A [`Notify`] poked whenever a call for `chat_id` is accepted (a
+    /// message, an edit, or the answer to one of its button presses).
+    pub fn watch_chat(&self, chat_id: i64) -> Arc<Notify> {
+        self.shared
+            .lock()
+            .chat_watch
+            .entry(chat_id)
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone()
+    }
+
+    /// When an update first left for the bot: returned by getUpdates, or
+    /// POSTed to the webhook.
+    pub fn delivered_at(&self, update_id: i64) -> Option<Instant> {
+        self.shared.lock().delivered_at.get(&update_id).copied()
+    }
+
+    /// The arrival of the first accepted call for `chat_id` at or after
+    /// `since` (the bot's reply to something delivered at `since`).
+    pub fn first_call_after(&self, chat_id: i64, since: Instant) -> Option<Instant> {
+        let s = self.shared.lock();
+        let calls = s.chat_calls.get(&chat_id)?;
+        let i = calls.partition_point(|t| *t < since);
+        calls.get(i).copied()
+    }
+
+    /// The arrival of the latest accepted call for `chat_id`.
+    pub fn last_call_at(&self, chat_id: i64) -> Option<Instant> {
+        self.shared
+            .lock()
+            .chat_calls
+            .get(&chat_id)
+            .and_then(|v| v.last().copied())
+    }
+
+    /// Drops what the fake remembers about a chat (its messages, call times
+    /// and watcher), so long load runs do not grow without bound.
+    pub fn forget_chat(&self, chat_id: i64) {
+        let mut s = self.shared.lock();
+        s.chat_sent.remove(&chat_id);
+        s.chat_calls.remove(&chat_id);
+        s.chat_watch.remove(&chat_id);
+    }
+
+    /// Lean mode for load runs: no call log and no global message list
+    /// ([`calls`](Self::calls) and [`sent_messages`](Self::sent_messages)
+    /// stay empty); counters, per-chat messages and times are kept.
+    pub fn set_lean(&self, on: bool) {
+        self.shared.lock().lean = on;
+    }
+
+    /// Deliver up to `n` webhook updates at once, as Telegram does with
+    /// `max_connections` (default here: 1). Updates of one chat are still
+    /// delivered one after another, in order.
+    pub fn set_webhook_connections(&self, n: usize) {
+        self.shared.lock().webhook_connections = n.max(1);
+        self.shared.updates_changed.notify_waiters();
+    }
+
+    /// How many calls to `method` were answered 200.
+    pub fn ok_count(&self, method: &str) -> usize {
+        self.shared
+            .lock()
+            .methods_seen
+            .get(method)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The next `n` chat-message calls fail with `failure`.
@@ -318,12 +435,7 @@ impl FakeBotApi {
 
     /// How many 429 answers the fake has given.
     pub fn too_many_requests_count(&self) -> usize {
-        self.shared
-            .lock()
-            .calls
-            .iter()
-            .filter(|c| c.status == 429)
-            .count()
+        self.shared.lock().too_many
     }
 
     /// A callback-query id as Telegram would issue one.
@@ -779,13 +891,36 @@ async fn handle(
         let mut s = shared.lock();
         dispatch(&shared, &mut s, &method, &params)
     };
+    let at = Instant::now();
+    let status = response.status().as_u16();
     let mut s = shared.lock();
-    s.calls.push(Call {
-        method,
-        params,
-        status: response.status().as_u16(),
-        at: Instant::now(),
-    });
+    if status == 429 {
+        s.too_many += 1;
+    }
+    if status == 200 {
+        *s.methods_seen.entry(method.clone()).or_insert(0) += 1;
+        let chat = if method == "answerCallbackQuery" {
+            str_param(&params, "callback_query_id").and_then(|c| s.callback_chats.get(c).copied())
+        } else if CHAT_METHODS.contains(&method.as_str()) {
+            int_param(&params, "chat_id")
+        } else {
+            None
+        };
+        if let Some(chat) = chat {
+            s.chat_calls.entry(chat).or_default().push(at);
+            if let Some(w) = s.chat_watch.get(&chat) {
+                w.notify_one();
+            }
+        }
+    }
+    if !s.lean {
+        s.calls.push(Call {
+            method,
+            params,
+            status,
+            at,
+        });
+    }
     response
 }
 
@@ -907,13 +1042,17 @@ fn send_message(s: &mut State_, p: &Value) -> Response {
         o.insert("reply_markup".into(), m.clone());
     }
     s.bot_messages.insert((chat_id, message_id), msg.clone());
-    s.sent.push(SentMessage {
+    let sent = SentMessage {
         chat_id,
         message_id,
         html: str_param(p, "text").unwrap_or("").to_owned(),
         text: visible,
         reply_markup: markup,
-    });
+    };
+    if !s.lean {
+        s.sent.push(sent.clone());
+    }
+    s.chat_sent.entry(chat_id).or_default().push(sent);
     ok(msg)
 }
 
@@ -984,6 +1123,11 @@ async fn get_updates(shared: &Shared, p: &Value) -> Response {
                 }
             }
             let batch: Vec<Value> = s.queue.iter().take(limit).map(|(_, u)| u.clone()).collect();
+            let now = Instant::now();
+            let ids: Vec<i64> = s.queue.iter().take(limit).map(|(id, _)| *id).collect();
+            for id in ids {
+                s.delivered_at.entry(id).or_insert(now);
+            }
             if !batch.is_empty() || timeout == 0 {
                 return ok(Value::Array(batch));
             }
@@ -994,38 +1138,78 @@ async fn get_updates(shared: &Shared, p: &Value) -> Response {
     }
 }
 
-/// Delivers queued updates to the webhook one at a time, in order, retrying
-/// each until the bot answers 200, as Telegram does.
+/// Delivers queued updates to the webhook, retrying each until the bot
+/// answers 200, as Telegram does: one at a time in order by default, or up
+/// to `webhook_connections` at once, never two of one chat at once (so one
+/// chat's updates still arrive in order).
 async fn deliver_webhooks(shared: Arc<Shared>) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap_or_default();
+    let mut deliveries = tokio::task::JoinSet::new();
     loop {
         let changed = shared.updates_changed.notified();
         let next = {
-            let s = shared.lock();
-            match (&s.webhook, s.queue.front()) {
-                (Some((url, secret)), Some((id, u))) => {
-                    Some((url.clone(), secret.clone(), *id, u.clone()))
+            let mut s = shared.lock();
+            let mut pick = None;
+            if let Some((url, secret)) = s.webhook.clone() {
+                if s.webhook_in_flight.len() < s.webhook_connections {
+                    let mut chats_ahead: HashSet<i64> = HashSet::new();
+                    for (id, u) in &s.queue {
+                        let chat = s.queued_chat.get(id).copied().flatten();
+                        let busy = s.webhook_in_flight.contains_key(id)
+                            || chat.is_some_and(|c| s.webhook_busy_chats.contains(&c));
+                        // A chat's later update waits behind its earlier one.
+                        let blocked = chat.is_some_and(|c| chats_ahead.contains(&c));
+                        if !busy && !blocked {
+                            pick = Some((url.clone(), secret.clone(), *id, chat, u.clone()));
+                            break;
+                        }
+                        if let Some(c) = chat {
+                            chats_ahead.insert(c);
+                        }
+                        // With one connection only the front is ever tried.
+                        if s.webhook_connections == 1 {
+                            break;
+                        }
+                    }
                 }
-                _ => None,
             }
+            if let Some((_, _, id, chat, _)) = &pick {
+                s.webhook_in_flight.insert(*id, *chat);
+                if let Some(c) = chat {
+                    s.webhook_busy_chats.insert(*c);
+                }
+                s.delivered_at.entry(*id).or_insert_with(Instant::now);
+            }
+            pick
         };
-        let Some((url, secret, id, update)) = next else {
-            changed.await;
+        let Some((url, secret, id, _chat, update)) = next else {
+            tokio::select! {
+                _ = changed => {}
+                Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {}
+            }
             continue;
         };
-        let mut req = client.post(&url).json(&update);
-        if let Some(secret) = &secret {
-            req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);
-        }
-        let status = match req.send().await {
-            Ok(r) => r.status().as_u16(),
-            Err(_) => 0,
-        };
-        {
-            let mut s = shared.lock();
+        let client = client.clone();
+        let sh = shared.clone();
+        deliveries.spawn(async move {
+            let mut req = client.post(&url).json(&update);
+            if let Some(secret) = &secret {
+                req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);
+            }
+            let status = match req.send().await {
+                Ok(r) => r.status().as_u16(),
+                Err(_) => 0,
+            };
+            if status != 200 {
+                tokio::time::sleep(sh.webhook_retry).await;
+            }
+            let mut s = sh.lock();
+            if let Some(Some(c)) = s.webhook_in_flight.remove(&id) {
+                s.webhook_busy_chats.remove(&c);
+            }
             s.webhook_attempts.push(WebhookAttempt {
                 update_id: id,
                 status,
@@ -1033,13 +1217,15 @@ async fn deliver_webhooks(shared: Arc<Shared>) {
             if status == 200 {
                 // Remove exactly the entry delivered (a duplicate pushed on
                 // purpose stays queued and is delivered again).
-                if s.queue.front().is_some_and(|(qid, _)| *qid == id) {
-                    s.queue.pop_front();
+                if let Some(i) = s.queue.iter().position(|(qid, _)| *qid == id) {
+                    s.queue.remove(i);
+                }
+                if !s.queue.iter().any(|(qid, _)| *qid == id) {
+                    s.queued_chat.remove(&id);
                 }
             }
-        }
-        if status != 200 {
-            tokio::time::sleep(shared.webhook_retry).await;
-        }
+            drop(s);
+            sh.updates_changed.notify_waiters();
+        });
     }
 }

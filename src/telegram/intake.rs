@@ -9,7 +9,10 @@
 //!   the raw JSON, even of updates teloxide could not parse).
 //! * Webhook: an axum route that checks Telegram's secret-token header in
 //!   constant time, commits the update to the inbox, and only then answers
-//!   200 (Telegram redelivers anything else).
+//!   200 (Telegram redelivers anything else). Telegram delivers over several
+//!   connections at once; updates arriving together are committed in one
+//!   transaction (group commit), and each request is answered only after
+//!   the commit that holds its update.
 
 use crate::clock::SharedClock;
 use crate::config::Secret;
@@ -23,7 +26,7 @@ use axum::Router;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 /// Why fetching or storing updates failed.
@@ -241,15 +244,26 @@ pub async fn run_polling(
     tracing::info!("polling stopped");
 }
 
+/// Updates stored by one webhook group commit at most.
+const WEBHOOK_BATCH: usize = 256;
+
+/// One webhook update waiting for the group commit.
+struct Pending {
+    update_id: i64,
+    chat_id: Option<i64>,
+    raw: String,
+    stored: oneshot::Sender<bool>,
+}
+
 #[derive(Clone)]
 struct WebhookState {
-    storage: Storage,
-    clock: SharedClock,
     secret: Secret,
-    inbox_notify: Arc<Notify>,
+    commits: mpsc::Sender<Pending>,
 }
 
 /// The webhook route at `path`, to merge into the application's HTTP server.
+/// Spawns the task that commits arriving updates; it ends when the router
+/// is dropped.
 pub fn webhook_router(
     path: &str,
     storage: Storage,
@@ -258,15 +272,49 @@ pub fn webhook_router(
     inbox_notify: Arc<Notify>,
 ) -> Router {
     let path = if path.is_empty() { "/" } else { path };
+    let (commits, rx) = mpsc::channel(4 * WEBHOOK_BATCH);
+    tokio::spawn(group_commit(rx, storage, clock, inbox_notify));
     Router::new().route(
         path,
-        post(receive).with_state(WebhookState {
-            storage,
-            clock,
-            secret,
-            inbox_notify,
-        }),
+        post(receive).with_state(WebhookState { secret, commits }),
     )
+}
+
+/// Takes every update waiting, stores them in one transaction, and tells
+/// each request whether its update is durable.
+async fn group_commit(
+    mut rx: mpsc::Receiver<Pending>,
+    storage: Storage,
+    clock: SharedClock,
+    inbox_notify: Arc<Notify>,
+) {
+    let mut batch = Vec::with_capacity(WEBHOOK_BATCH);
+    while rx.recv_many(&mut batch, WEBHOOK_BATCH).await > 0 {
+        let stored = async {
+            let mut tx = storage.begin().await?;
+            let now = clock.now_ms();
+            for p in &batch {
+                inbox::insert(&mut tx, p.update_id, p.chat_id, &p.raw, now).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StorageError>(())
+        }
+        .await;
+        let ok = match stored {
+            Ok(()) => {
+                inbox_notify.notify_one();
+                true
+            }
+            Err(e) => {
+                // Telegram redelivers on anything but 200, so nothing is lost.
+                tracing::error!(updates = batch.len(), error = %e, "could not store webhook updates");
+                false
+            }
+        };
+        for p in batch.drain(..) {
+            let _ = p.stored.send(ok);
+        }
+    }
 }
 
 async fn receive(State(st): State<WebhookState>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -284,30 +332,19 @@ async fn receive(State(st): State<WebhookState>, headers: HeaderMap, body: Bytes
     let Some(id) = update::update_id(&update) else {
         return StatusCode::BAD_REQUEST;
     };
-    // Keep the body exactly as Telegram sent it.
-    let raw = String::from_utf8_lossy(&body);
-    let stored = async {
-        let mut tx = st.storage.begin().await?;
-        inbox::insert(
-            &mut tx,
-            id,
-            update::chat_id(&update),
-            &raw,
-            st.clock.now_ms(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, StorageError>(())
+    let (stored, answer) = oneshot::channel();
+    let pending = Pending {
+        update_id: id,
+        chat_id: update::chat_id(&update),
+        // Keep the body exactly as Telegram sent it.
+        raw: String::from_utf8_lossy(&body).into_owned(),
+        stored,
     };
-    match stored.await {
-        Ok(_) => {
-            st.inbox_notify.notify_one();
-            StatusCode::OK
-        }
-        Err(e) => {
-            // Telegram redelivers on anything but 200, so nothing is lost.
-            tracing::error!(update_id = id, error = %e, "could not store a webhook update");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+    if st.commits.send(pending).await.is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    match answer.await {
+        Ok(true) => StatusCode::OK,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

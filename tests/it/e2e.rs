@@ -60,6 +60,7 @@ async fn start_app_with_clock(
         webhook_secret: webhook.then(|| Secret::new(WEBHOOK_SECRET)),
         admin_listen: addr,
         admin_chat_id: Some(-100_500),
+        send_rate: 30,
         policy: PolicyConfig::default(),
     };
     cfg.validate().unwrap();
@@ -408,7 +409,7 @@ async fn the_whole_lifecycle_reaches_both_people_through_telegram(db: &TestDb) {
             .meeting_reminders,
         0
     );
-    running.telegram_outbox_notify().notify_one();
+    running.outbox_notify().notify_one();
     wait_for_text(fake, resident.id, "⏰").await;
     wait_for_text(fake, mediator.id, "⏰").await;
 
@@ -442,7 +443,7 @@ async fn the_whole_lifecycle_reaches_both_people_through_telegram(db: &TestDb) {
     clock.advance(chrono::Duration::days(14));
     let report = sweeper.tick(clock.now_ms()).await.unwrap();
     assert_eq!(report.followups, 1);
-    running.telegram_outbox_notify().notify_one();
+    running.outbox_notify().notify_one();
     press(fake, &resident, &t0(zh, "btn-fulfil-full")).await;
     let storage = db.storage.clone();
     let n = number.clone();

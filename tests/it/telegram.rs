@@ -38,6 +38,7 @@ on_both_backends!(
     a_rejected_message_is_failed_and_not_retried,
     shutting_down_finishes_the_update_in_flight_and_takes_no_new_ones,
     a_button_answer_does_not_wait_behind_the_chats_messages,
+    several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_order,
 );
 
 fn echo() -> Arc<EchoHandler> {
@@ -810,4 +811,83 @@ async fn the_fake_bot_api_refuses_what_telegram_refuses() {
         .edit_message_text(ChatId(1), sent.id, "edited")
         .await
         .is_ok());
+}
+
+/// Stores `texts` of each user straight into the inbox, as intake would,
+/// interleaved: a1, b1, c1, a2, b2, c2, …
+async fn store_interleaved(db: &TestDb, users: &[&FakeUser], per_user: i32) {
+    let mut batch = Vec::new();
+    let mut id = 700_000_000;
+    for i in 1..=per_user {
+        for u in users {
+            id += 1;
+            let mut upd = updates::text(u, i, &format!("{}-{i}", u.id));
+            upd["update_id"] = serde_json::json!(id);
+            batch.push(upd);
+        }
+    }
+    jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
+        .await
+        .unwrap();
+}
+
+async fn several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_order(db: &TestDb) {
+    use jiefen::telegram::applier::{Applier, ApplierConfig};
+    let a = FakeUser::new(6001, "en");
+    let b = FakeUser::new(6002, "en");
+    let c = FakeUser::new(6003, "en");
+    store_interleaved(db, &[&a, &b, &c], 3).await;
+    // Chat C's handler fails; its retry is an hour away.
+    let handler = Arc::new(EchoHandler {
+        fail_chat: Some(c.id),
+        ..Default::default()
+    });
+    let applier = Applier::new(
+        db.storage.clone(),
+        clock(),
+        handler,
+        None,
+        Arc::new(Notify::new()),
+        ApplierConfig {
+            base_backoff: Duration::from_secs(3600),
+            ..Default::default()
+        },
+    );
+    // One transaction takes the first update of every chat (one per chat,
+    // so order within a chat holds), and C's failure undoes only C's part.
+    assert_eq!(applier.apply_batch().await.unwrap(), 3);
+    assert_eq!(seen(db, a.id).await, ["6001-1"]);
+    assert_eq!(seen(db, b.id).await, ["6002-1"]);
+    assert!(seen(db, c.id).await.is_empty(), "C's effects rolled back");
+    let first_c = {
+        let mut conn = db.storage.acquire().await.unwrap();
+        inbox::get(&mut conn, 700_000_003).await.unwrap().unwrap()
+    };
+    assert_eq!(first_c.status, inbox::InboxStatus::Pending);
+    assert_eq!(first_c.attempts, 1, "C's failed attempt is recorded");
+    assert_eq!(outbox_rows(db, a.id).await.len(), 1);
+    assert_eq!(outbox_rows(db, b.id).await.len(), 1);
+    assert!(outbox_rows(db, c.id).await.is_empty(), "no reply for C");
+
+    // A and B go on together; C waits out its retry delay, and its later
+    // updates wait behind it.
+    assert_eq!(applier.apply_batch().await.unwrap(), 2);
+    assert_eq!(applier.apply_batch().await.unwrap(), 2);
+    assert_eq!(applier.apply_batch().await.unwrap(), 0);
+    assert_eq!(seen(db, a.id).await, ["6001-1", "6001-2", "6001-3"]);
+    assert_eq!(seen(db, b.id).await, ["6002-1", "6002-2", "6002-3"]);
+    assert!(seen(db, c.id).await.is_empty());
+    let replies: Vec<String> = outbox_rows(db, a.id)
+        .await
+        .into_iter()
+        .map(|r| format!("{:?}", r.body))
+        .collect();
+    assert_eq!(replies.len(), 3, "one reply per update: {replies:?}");
+    for (i, r) in replies.iter().enumerate() {
+        assert!(
+            r.contains(&format!("6001-{}", i + 1)),
+            "in order: {replies:?}"
+        );
+    }
+    assert_eq!(inbox_counts(db).await, (3, 6, 0));
 }
