@@ -130,6 +130,8 @@ pub async fn start_with_listener(
     let mut settings =
         crate::telegram::TelegramSettings::new(cfg.telegram_api_url.clone(), cfg.bot_token.clone());
     settings.admin_chat_id = cfg.admin_chat_id;
+    settings.metrics = metrics.clone();
+    settings.sender.metrics = metrics.clone();
     settings.sender.global_limit = cfg.send_rate;
     if let (Some(url), Some(secret)) = (&cfg.webhook_url, &cfg.webhook_secret) {
         settings.webhook = Some(crate::telegram::WebhookSettings {

@@ -86,6 +86,8 @@ pub struct Poller {
     pub timeout_secs: u64,
     /// Updates per batch (1–100).
     pub limit: u32,
+    /// Where stored updates are counted (`/metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Poller {
@@ -114,6 +116,7 @@ impl Poller {
             delete_webhook_url,
             timeout_secs,
             limit: 100,
+            metrics: crate::metrics::Metrics::default(),
         })
     }
 
@@ -190,7 +193,11 @@ impl Poller {
         if updates.is_empty() {
             return Ok(0);
         }
-        Ok(store_batch(storage, &updates, clock.now_ms()).await?)
+        let new = store_batch(storage, &updates, clock.now_ms()).await?;
+        for _ in 0..new {
+            self.metrics.update_received();
+        }
+        Ok(new)
     }
 }
 
@@ -261,6 +268,10 @@ struct WebhookState {
     commits: mpsc::Sender<Pending>,
 }
 
+/// Counts updates stored by the webhook (`/metrics`).
+#[derive(Clone, Default)]
+pub struct WebhookMetrics(pub crate::metrics::Metrics);
+
 /// The webhook route at `path`, to merge into the application's HTTP server.
 /// Spawns the task that commits arriving updates; it ends when the router
 /// is dropped.
@@ -270,10 +281,11 @@ pub fn webhook_router(
     clock: SharedClock,
     secret: Secret,
     inbox_notify: Arc<Notify>,
+    metrics: WebhookMetrics,
 ) -> Router {
     let path = if path.is_empty() { "/" } else { path };
     let (commits, rx) = mpsc::channel(4 * WEBHOOK_BATCH);
-    tokio::spawn(group_commit(rx, storage, clock, inbox_notify));
+    tokio::spawn(group_commit(rx, storage, clock, inbox_notify, metrics));
     Router::new().route(
         path,
         post(receive).with_state(WebhookState { secret, commits }),
@@ -287,16 +299,23 @@ async fn group_commit(
     storage: Storage,
     clock: SharedClock,
     inbox_notify: Arc<Notify>,
+    metrics: WebhookMetrics,
 ) {
     let mut batch = Vec::with_capacity(WEBHOOK_BATCH);
     while rx.recv_many(&mut batch, WEBHOOK_BATCH).await > 0 {
         let stored = async {
             let mut tx = storage.begin().await?;
             let now = clock.now_ms();
+            let mut new = 0;
             for p in &batch {
-                inbox::insert(&mut tx, p.update_id, p.chat_id, &p.raw, now).await?;
+                if inbox::insert(&mut tx, p.update_id, p.chat_id, &p.raw, now).await? {
+                    new += 1;
+                }
             }
             tx.commit().await?;
+            for _ in 0..new {
+                metrics.0.update_received();
+            }
             Ok::<_, StorageError>(())
         }
         .await;

@@ -63,6 +63,8 @@ pub struct TelegramSettings {
     pub applier: ApplierConfig,
     /// Sender tuning.
     pub sender: SenderConfig,
+    /// Where updates received are counted (`/metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl TelegramSettings {
@@ -76,6 +78,7 @@ impl TelegramSettings {
             poll_timeout_secs: 25,
             applier: ApplierConfig::default(),
             sender: SenderConfig::default(),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }
@@ -196,14 +199,16 @@ pub async fn start(
                 clock.clone(),
                 w.secret.clone(),
                 inbox_notify.clone(),
+                intake::WebhookMetrics(settings.metrics.clone()),
             ))
         }
         None => {
-            let poller = intake::Poller::new(
+            let mut poller = intake::Poller::new(
                 &settings.api_url,
                 &settings.token,
                 settings.poll_timeout_secs,
             )?;
+            poller.metrics = settings.metrics.clone();
             let mut req = bot.delete_webhook();
             req.drop_pending_updates = Some(false);
             if let Err(e) = req.await {

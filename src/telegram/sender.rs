@@ -42,6 +42,8 @@ use tokio_util::sync::CancellationToken;
 /// How the sender paces and retries.
 #[derive(Debug, Clone)]
 pub struct SenderConfig {
+    /// Where send outcomes are counted (`/metrics`).
+    pub metrics: crate::metrics::Metrics,
     /// Gap between two messages to one chat.
     pub per_chat_interval: Duration,
     /// Messages allowed per `global_window` overall.
@@ -65,6 +67,7 @@ pub struct SenderConfig {
 impl Default for SenderConfig {
     fn default() -> Self {
         Self {
+            metrics: crate::metrics::Metrics::default(),
             // Telegram's limits are 1/s per chat and 30/s overall, measured
             // where requests arrive. Per chat a 10% margin absorbs network
             // jitter; overall 3% (a 1,000-chat fan-out takes 34.3 s against
@@ -412,6 +415,13 @@ impl Sender {
 
     async fn record(&self, row: &OutboxRow, outcome: Outcome) -> Result<(), StorageError> {
         let now = self.clock.now_ms();
+        self.cfg.metrics.send_outcome(match &outcome {
+            Outcome::Sent => "sent",
+            Outcome::RetryAfter(_) => "retry",
+            Outcome::Blocked(_) => "dropped",
+            Outcome::Refused(_) => "failed",
+            Outcome::Transient(_) => "retry",
+        });
         match outcome {
             Outcome::Sent => {
                 if self.sent.send(row.id).is_err() {

@@ -332,6 +332,20 @@ async fn whole_loop(db: &TestDb, webhook: bool, lang: Lang) {
         .and_then(|n| n.parse::<u64>().ok())
         .unwrap_or(0);
     assert!(applied >= 12, "every update was counted: {metrics}");
+    let received = metrics
+        .lines()
+        .find(|l| l.starts_with("jiefen_telegram_updates_received_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert_eq!(
+        received, applied,
+        "every update received was applied: {metrics}"
+    );
+    assert!(
+        metrics.contains("jiefen_outbox_sends_total{outcome=\"sent\"}"),
+        "{metrics}"
+    );
 
     svc.shutdown.cancel();
     svc.running.wait().await.unwrap();
