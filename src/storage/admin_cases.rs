@@ -204,58 +204,8 @@ pub async fn get_by_number(
     row.as_ref().map(row_to_case).transpose()
 }
 
-/// One timeline entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseEvent {
-    /// Row id.
-    pub id: i64,
-    /// When, ms.
-    pub at: i64,
-    /// `resident`, `mediator`, `admin`, `system`.
-    pub actor_kind: String,
-    /// Who exactly (token name, mediator id, …).
-    pub actor_id: String,
-    /// What happened (`submitted`, `assigned`, `reassigned`, …).
-    pub kind: String,
-    /// Status before.
-    pub from_status: Option<String>,
-    /// Status after.
-    pub to_status: Option<String>,
-    /// The committee concerned.
-    pub committee_id: Option<i64>,
-    /// Why, as typed by the actor.
-    pub reason: String,
-    /// Extra details, JSON text.
-    pub details: String,
-}
-
-/// The timeline of a case, oldest first.
-pub async fn events(conn: &mut Conn, case_id: i64) -> Result<Vec<CaseEvent>, StorageError> {
-    let rows = sqlx::query(
-        "SELECT id, at, actor_kind, actor_id, kind, from_status, to_status, committee_id, reason,
-                details
-         FROM case_events WHERE case_id = $1 ORDER BY id",
-    )
-    .bind(case_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CaseEvent {
-                id: r.try_get("id")?,
-                at: r.try_get("at")?,
-                actor_kind: r.try_get("actor_kind")?,
-                actor_id: r.try_get("actor_id")?,
-                kind: r.try_get("kind")?,
-                from_status: r.try_get("from_status")?,
-                to_status: r.try_get("to_status")?,
-                committee_id: r.try_get("committee_id")?,
-                reason: r.try_get("reason")?,
-                details: r.try_get("details")?,
-            })
-        })
-        .collect()
-}
+/// The timeline of a case, oldest first (the same rows the lifecycle reads).
+pub use super::cases::{events, CaseEvent};
 
 /// One attachment of a case.
 #[derive(Debug, Clone, PartialEq)]
