@@ -100,6 +100,10 @@ enum Mode {
     Polling,
 }
 
+/// The overall send rate of filings runs: in effect no overall limit (the
+/// fake does not enforce one there); one message a second per chat still
+/// applies.
+const UNLIMITED_SENDS: u32 = 1_000_000;
 /// Telegram's default `max_connections` for webhooks.
 const WEBHOOK_CONNECTIONS: usize = 40;
 const WEBHOOK_SECRET: &str = "load-webhook-secret";
@@ -311,7 +315,7 @@ async fn start_app(
         "--admin-listen".into(),
         format!("127.0.0.1:{port}"),
         "--send-rate".into(),
-        send_rate.to_string(),
+        send_rate.min(1000).to_string(),
     ];
     if mode == Mode::Webhook {
         args.extend([
@@ -321,10 +325,13 @@ async fn start_app(
             WEBHOOK_SECRET.into(),
         ]);
     }
-    let cfg = ServeArgs::try_parse_from(args)
+    let mut cfg = ServeArgs::try_parse_from(args)
         .map_err(|e| anyhow!("{e}"))?
         .serve;
     cfg.validate().map_err(|e| anyhow!(e))?;
+    // Beyond what the command line accepts (Telegram's paid ceiling):
+    // the filings run measures applying updates, not Telegram's limit.
+    cfg.send_rate = send_rate;
     let clock: SharedClock = Arc::new(SystemClock);
     jiefen::app::start(storage.clone(), &cfg, clock, shutdown).await
 }
@@ -512,8 +519,41 @@ async fn resident(
     Ok(latencies)
 }
 
-/// Runs `n` residents from `first_chat` at once; returns every latency.
+/// Threads for Telegram's side (the fake and the residents). Shut down
+/// without waiting when dropped, also on an early return.
+struct PeerRuntime(Option<tokio::runtime::Runtime>);
+
+impl PeerRuntime {
+    fn new() -> Result<Self> {
+        Ok(Self(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("telegram-side")
+                .enable_all()
+                .build()?,
+        )))
+    }
+}
+
+impl std::ops::Deref for PeerRuntime {
+    type Target = tokio::runtime::Runtime;
+    fn deref(&self) -> &tokio::runtime::Runtime {
+        self.0.as_ref().expect("running until dropped")
+    }
+}
+
+impl Drop for PeerRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Runs `n` residents from `first_chat` at once, on `peer` (Telegram's
+/// side, not the application's runtime); returns every latency.
 async fn crowd(
+    peer: &tokio::runtime::Handle,
     fake: &Arc<FakeBotApi>,
     first_chat: i64,
     n: usize,
@@ -524,14 +564,17 @@ async fn crowd(
     for i in 0..n {
         let fake = fake.clone();
         let pace = pace.clone();
-        set.spawn(resident(
-            fake,
-            first_chat + i as i64,
-            i,
-            pace,
-            think,
-            Duration::from_secs(60),
-        ));
+        set.spawn_on(
+            resident(
+                fake,
+                first_chat + i as i64,
+                i,
+                pace,
+                think,
+                Duration::from_secs(60),
+            ),
+            peer,
+        );
     }
     let mut all = Vec::with_capacity(n * STEPS);
     while let Some(r) = set.join_next().await {
@@ -584,13 +627,17 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     jiefen::import::import(&storage, &jiefen::import::demo_files(), now_ms())
         .await
         .map_err(|e| anyhow!("demo data: {e}"))?;
-    let fake = Arc::new(FakeBotApi::start().await?);
+    // Telegram and the residents run on their own threads, as they would
+    // in their own process: the application's runtime schedules only the
+    // application's tasks.
+    let peer = PeerRuntime::new()?;
+    let fake = Arc::new(peer.spawn(FakeBotApi::start()).await??);
     fake.set_lean(true);
     fake.set_webhook_connections(WEBHOOK_CONNECTIONS);
     let shutdown = CancellationToken::new();
     // Replies in a conversation are not bulk notifications; the overall
     // limit is raised so that sending is not what is measured here.
-    let running = start_app(&storage, &fake, a.mode, 1000, shutdown.clone()).await?;
+    let running = start_app(&storage, &fake, a.mode, UNLIMITED_SENDS, shutdown.clone()).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (idle, _) = rss_mb();
     println!("idle RSS (demo data, app + fake started): {idle:.1} MB");
@@ -598,7 +645,7 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     // Saturation: everyone at once, no thinking.
     let n = a.residents;
     let started = Instant::now();
-    let lat = crowd(&fake, FIRST_CHAT, n, None, Duration::ZERO).await?;
+    let lat = crowd(peer.handle(), &fake, FIRST_CHAT, n, None, Duration::ZERO).await?;
     let wall = started.elapsed();
     let (applied, first, last) =
         applied_window(&storage, FIRST_CHAT, FIRST_CHAT + n as i64).await?;
@@ -631,7 +678,7 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     let pacer = {
         let pace = pace.clone();
         let stop = pacer_stop.clone();
-        tokio::spawn(async move {
+        peer.spawn(async move {
             let gap = Duration::from_secs_f64(1.0 / offered);
             let mut tick = tokio::time::interval(gap);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -652,7 +699,7 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     let think = Duration::from_millis(2500);
     let lat_first = FIRST_CHAT + n as i64;
     let started = Instant::now();
-    let lat = crowd(&fake, lat_first, m, Some(pace), think).await?;
+    let lat = crowd(peer.handle(), &fake, lat_first, m, Some(pace), think).await?;
     if std::env::var_os("JIEFEN_LOAD_STEPS").is_some() {
         for step in 0..STEPS {
             let mut v: Vec<Duration> = lat.iter().skip(step).step_by(STEPS).copied().collect();

@@ -220,8 +220,12 @@ async fn cluster_step(
         .min_by(|x, y| x.0.total_cmp(&y.0));
     if let Some((_, alert)) = nearest {
         alerts::add_case(conn, alert.id, case.id, now_ms).await?;
-        let members = alerts::member_points(conn, alert.id).await?;
-        alerts::update_shape(conn, alert.id, &shape_of(&members), now_ms).await?;
+        let shape = if needs_exact_shape(alert.case_count + 1) {
+            shape_of(&alerts::member_points(conn, alert.id).await?)
+        } else {
+            grown_shape(&alert, point, case.party_count, case.submitted_at)
+        };
+        alerts::update_shape(conn, alert.id, &shape, now_ms).await?;
         let alert = load(conn, alert.id).await?;
         tracing::warn!(case = %case.number, alert = alert.id, cases = alert.case_count, "cluster grew");
         if let Some(a) = admin {
@@ -316,6 +320,37 @@ fn shape_of(members: &[CandidateCase]) -> AlertShape {
         party_total: members.iter().map(|m| m.party_count).sum(),
         first_case_at: members.iter().map(|m| m.submitted_at).min().unwrap_or(0),
         last_case_at: members.iter().map(|m| m.submitted_at).max().unwrap_or(0),
+    }
+}
+
+/// Whether an alert growing to `count` cases has its shape recomputed from
+/// every member: always while it is small, then at every 20th case. In
+/// between it grows by [`grown_shape`], so a whole town filing at once (an
+/// alert of thousands of cases) does not read every member per filing.
+fn needs_exact_shape(count: i64) -> bool {
+    count <= 100 || count % 20 == 0
+}
+
+/// The shape of `alert` with one more case at `point`, without reading the
+/// members again. Counts, times and the centre (a running mean) are exact;
+/// the radius is a bound that holds every member (none is further from the
+/// new centre than the old radius plus the distance the centre moved), a
+/// little larger than the exact one until the next recomputation.
+fn grown_shape(alert: &AlertRecord, point: GeoPoint, parties: i64, at: i64) -> AlertShape {
+    let n = alert.case_count.max(0) as f64;
+    let centre = GeoPoint {
+        lat: (alert.centre.lat * n + point.lat) / (n + 1.0),
+        lon: (alert.centre.lon * n + point.lon) / (n + 1.0),
+    };
+    let moved = alert.centre.distance_km(&centre);
+    let radius_km = (alert.radius_km + moved).max(centre.distance_km(&point));
+    AlertShape {
+        centre,
+        radius_km: (radius_km * 1000.0).round() / 1000.0,
+        case_count: alert.case_count + 1,
+        party_total: alert.party_total + parties,
+        first_case_at: alert.first_case_at.min(at),
+        last_case_at: alert.last_case_at.max(at),
     }
 }
 
@@ -429,6 +464,78 @@ mod tests {
             assert_eq!(group_categories(&group_key(c)), group.to_vec());
         }
         assert_eq!(group_key(Category::Debt), "labor+debt");
+    }
+
+    #[test]
+    fn a_grown_alert_keeps_every_member_inside_its_radius() {
+        let base = GeoPoint {
+            lat: 38.606,
+            lon: 100.801,
+        };
+        let member = |i: usize| {
+            let k = i as f64;
+            CandidateCase {
+                id: i as i64,
+                category: Category::Labor,
+                point: GeoPoint {
+                    lat: base.lat + 0.004 * (k * 1.7).sin(),
+                    lon: base.lon + 0.004 * (k * 0.9).cos(),
+                },
+                party_count: 1 + (i % 3) as i64,
+                submitted_at: 1_000 + 10 * i as i64,
+            }
+        };
+        let mut members: Vec<CandidateCase> = (0..5).map(member).collect();
+        let first = shape_of(&members);
+        let mut alert = AlertRecord {
+            id: 1,
+            kind: AlertKind::Cluster,
+            open: true,
+            category_group: "labor+debt".into(),
+            region_code: crate::domain::RegionCode::parse("620722").unwrap(),
+            centre: first.centre,
+            radius_km: first.radius_km,
+            case_count: first.case_count,
+            party_total: first.party_total,
+            first_case_at: first.first_case_at,
+            last_case_at: first.last_case_at,
+            created_at: 0,
+            updated_at: 0,
+            closed_at: None,
+            closed_by: None,
+            close_reason: String::new(),
+        };
+        for i in 5..400 {
+            let m = member(i);
+            let grown = if needs_exact_shape(i as i64 + 1) {
+                shape_of(&[members.clone(), vec![m.clone()]].concat())
+            } else {
+                grown_shape(&alert, m.point, m.party_count, m.submitted_at)
+            };
+            members.push(m);
+            let exact = shape_of(&members);
+            assert_eq!(grown.case_count, exact.case_count);
+            assert_eq!(grown.party_total, exact.party_total);
+            assert_eq!(grown.first_case_at, exact.first_case_at);
+            assert_eq!(grown.last_case_at, exact.last_case_at);
+            assert!(grown.centre.distance_km(&exact.centre) < 0.001, "{i}");
+            for m in &members {
+                assert!(grown.centre.distance_km(&m.point) <= grown.radius_km + 0.001);
+            }
+            // A close bound: within 0.1 km of the exact radius.
+            assert!(
+                grown.radius_km <= exact.radius_km + 0.1,
+                "{i}: {} vs {}",
+                grown.radius_km,
+                exact.radius_km
+            );
+            alert.centre = grown.centre;
+            alert.radius_km = grown.radius_km;
+            alert.case_count = grown.case_count;
+            alert.party_total = grown.party_total;
+            alert.first_case_at = grown.first_case_at;
+            alert.last_case_at = grown.last_case_at;
+        }
     }
 
     #[test]

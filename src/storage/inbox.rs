@@ -95,6 +95,46 @@ pub async fn insert(
     Ok(done.rows_affected() == 1)
 }
 
+/// One update to store with [`insert_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewUpdate<'a> {
+    /// Telegram's update id.
+    pub update_id: i64,
+    /// The chat it belongs to, when it has one.
+    pub chat_id: Option<i64>,
+    /// The update as Telegram sent it (JSON).
+    pub payload: &'a str,
+}
+
+/// Stores several updates with one statement per 100 (updates already
+/// stored are skipped, as by [`insert`]). Returns how many were new.
+pub async fn insert_many(
+    conn: &mut Conn,
+    updates: &[NewUpdate<'_>],
+    now: i64,
+) -> Result<u64, StorageError> {
+    let mut new = 0;
+    for chunk in updates.chunks(100) {
+        // $1 is `now`; each row binds three more.
+        let values = super::value_rows(chunk.len(), 3, 1, "$1, 'pending', 0");
+        let sql = format!(
+            "INSERT INTO inbox (update_id, chat_id, payload, received_at, status, attempts)
+             VALUES {values}
+             ON CONFLICT (update_id) DO NOTHING"
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for u in chunk {
+            q = q.bind(u.update_id).bind(u.chat_id).bind(u.payload);
+        }
+        let done = q
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| super::classify(e, "inbox update"))?;
+        new += done.rows_affected();
+    }
+    Ok(new)
+}
+
 /// The offset the next getUpdates should send (0 before the first update).
 pub async fn poll_offset(conn: &mut Conn) -> Result<i64, StorageError> {
     super::meta_get(conn, POLL_OFFSET_KEY).await
@@ -179,48 +219,75 @@ pub async fn lock_next_for_chat(
 /// only the lowest pending one (so one chat's updates stay in order), none
 /// waiting out a retry delay. Nothing is locked: take each with
 /// [`lock_if_next`] just before applying it.
-pub async fn due_batch(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<i64>, StorageError> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT i.update_id FROM inbox i
+pub async fn due_batch(
+    conn: &mut Conn,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<InboxRow>, StorageError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM inbox i
          WHERE i.status = 'pending' AND i.next_attempt_at <= $1
            AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.status = 'pending'
                            AND j.chat_id = i.chat_id AND j.update_id < i.update_id)
-         ORDER BY i.update_id LIMIT $2",
-    )
+         ORDER BY i.update_id LIMIT $2"
+    ))
     .bind(now)
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(ids)
+    rows.iter().map(row_to_inbox).collect()
 }
 
-/// Locks update `update_id` until the transaction ends if it is still
-/// pending, due, and the lowest pending update of its chat. On PostgreSQL a
-/// row another instance (or batch) holds is skipped rather than waited for:
+/// Locks `row` (from [`due_batch`] in the same transaction) until the
+/// transaction ends if it is still pending, due, and the lowest pending
+/// update of its chat; returns it as it stands then. On PostgreSQL a row
+/// another instance (or batch) holds is skipped rather than waited for:
 /// that one is applying it, and this chat's next update stays ineligible
 /// until it commits, because the earlier one is still pending here. On
-/// SQLite the caller's `BEGIN IMMEDIATE` already excludes other writers.
+/// SQLite the caller's `BEGIN IMMEDIATE` has excluded every other writer
+/// since [`due_batch`] read the row, so it is returned as it is.
 pub async fn lock_if_next(
     conn: &mut Conn,
-    update_id: i64,
+    row: InboxRow,
     now: i64,
 ) -> Result<Option<InboxRow>, StorageError> {
-    let lock = if is_postgres(conn) {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    if !is_postgres(conn) {
+        return Ok(Some(row));
+    }
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM inbox i
          WHERE i.update_id = $1 AND i.status = 'pending' AND i.next_attempt_at <= $2
            AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.status = 'pending'
-                           AND j.chat_id = i.chat_id AND j.update_id < i.update_id){lock}"
+                           AND j.chat_id = i.chat_id AND j.update_id < i.update_id)
+         FOR UPDATE SKIP LOCKED"
     ))
-    .bind(update_id)
+    .bind(row.update_id)
     .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(row_to_inbox).transpose()
+}
+
+/// Marks updates applied (the caller holds them locked, so they are still
+/// pending). One statement per 500.
+pub async fn mark_done_many(
+    conn: &mut Conn,
+    update_ids: &[i64],
+    now: i64,
+) -> Result<(), StorageError> {
+    for chunk in update_ids.chunks(500) {
+        let sql = format!(
+            "UPDATE inbox SET status = 'done', applied_at = $1, error = NULL
+             WHERE status = 'pending' AND update_id IN ({})",
+            super::placeholder_list(chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Marks an update applied, only if it is still pending. Returns false when

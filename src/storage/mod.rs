@@ -38,8 +38,48 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// A transaction on either backend.
-pub type Tx = sqlx::Transaction<'static, Any>;
+/// A transaction on either backend. Dereferences to the connection it runs
+/// on; [`Tx::commit`] makes it durable, dropping it rolls it back.
+///
+/// On SQLite a transaction also holds this process's write turn (see
+/// [`Storage::begin`]) until it ends.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    // Declared after `inner`: the turn is given up only once the
+    // transaction is gone.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tx")
+    }
+}
 /// A connection on either backend (what a [`Tx`] dereferences to).
 pub type Conn = AnyConnection;
 
@@ -95,6 +135,10 @@ pub enum StorageError {
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Other writers of this process held SQLite's write lock for longer
+    /// than the busy timeout.
+    #[error("the database stayed busy for longer than the busy timeout")]
+    Busy,
     /// Any other database failure (connection lost, disk full, …).
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
@@ -147,6 +191,11 @@ impl Default for StorageOptions {
 pub struct Storage {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's write turn: writers of this process queue here, first come
+    /// first served, instead of in SQLite's busy handler (which sleeps
+    /// 1–100 ms between tries and leaves the lock idle meanwhile).
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    busy_timeout: Duration,
 }
 
 impl Storage {
@@ -187,7 +236,12 @@ impl Storage {
             .connect_with(connect)
             .await
             .map_err(StorageError::Database)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            write_turn: Default::default(),
+            busy_timeout: opts.busy_timeout,
+        })
     }
 
     /// Applies pending migrations for this backend.
@@ -212,14 +266,22 @@ impl Storage {
 
     /// Starts a transaction. On SQLite the transaction takes the write lock
     /// at once (`BEGIN IMMEDIATE`) so two writers never deadlock upgrading
-    /// from a read lock.
+    /// from a read lock, and first waits for this process's write turn, so
+    /// the lock passes straight from one writer to the next (another
+    /// process on the same file still waits in SQLite's busy handler).
     pub async fn begin(&self) -> Result<Tx, StorageError> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+        let (tx, turn) = match self.backend {
+            Backend::Sqlite => {
+                let turn =
+                    tokio::time::timeout(self.busy_timeout, self.write_turn.clone().lock_owned())
+                        .await
+                        .map_err(|_| StorageError::Busy)?;
+                (self.pool.begin_with("BEGIN IMMEDIATE").await, Some(turn))
+            }
+            Backend::Postgres => (self.pool.begin().await, None),
         };
-        let tx = tx.map_err(StorageError::Database)?;
-        Ok(tx)
+        let inner = tx.map_err(StorageError::Database)?;
+        Ok(Tx { inner, _turn: turn })
     }
 
     /// A connection from the pool for reads outside a transaction.
@@ -287,6 +349,40 @@ pub async fn table_counts(conn: &mut Conn) -> Result<Vec<(&'static str, i64)>, S
 }
 
 /// Encodes a list as JSON text for a TEXT column.
+/// `($2, $3, $4, extra), ($5, $6, $7, extra), …`: `rows` rows of `per_row`
+/// numbered placeholders after the first `skip`, each row ending with
+/// `extra` (SQL shared by every row; empty for none). For multi-row inserts.
+pub(crate) fn value_rows(rows: usize, per_row: usize, skip: usize, extra: &str) -> String {
+    let mut out = String::with_capacity(rows * (per_row * 5 + extra.len() + 4));
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..per_row {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", skip + r * per_row + c + 1));
+        }
+        if !extra.is_empty() {
+            out.push_str(", ");
+            out.push_str(extra);
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// `$2, $3, …`: `n` numbered placeholders after the first `skip` (an `IN`
+/// list).
+pub(crate) fn placeholder_list(n: usize, skip: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${}", skip + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
 }
@@ -341,5 +437,17 @@ impl<'q, O> BindOptF64 for sqlx::query::QueryScalar<'q, Any, O, sqlx::any::AnyAr
             Some(x) => self.bind(x),
             None => self.bind(None::<f32>),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows_after_the_shared_ones() {
+        assert_eq!(value_rows(2, 2, 1, "$1"), "($2, $3, $1), ($4, $5, $1)");
+        assert_eq!(value_rows(1, 3, 0, ""), "($1, $2, $3)");
+        assert_eq!(placeholder_list(3, 1), "$2, $3, $4");
     }
 }

@@ -161,8 +161,47 @@ pub async fn enqueue(
     Ok(ids)
 }
 
+/// Queues several messages (each split as Telegram requires) in the
+/// caller's transaction, with one statement per 100 rows, in order.
+/// Returns how many rows were queued.
+pub async fn enqueue_all(
+    conn: &mut Conn,
+    msgs: &[OutMessage],
+    case_id: Option<i64>,
+    now: i64,
+) -> Result<usize, StorageError> {
+    let rows: Vec<(i64, &'static str, String)> = msgs
+        .iter()
+        .flat_map(|m| {
+            split_for_telegram(m)
+                .into_iter()
+                .map(move |body| (m.chat_id, method_of(&body), super::json_text(&body)))
+        })
+        .collect();
+    for chunk in rows.chunks(100) {
+        // $1 is the case, $2 the time; each row binds three more.
+        let values = super::value_rows(chunk.len(), 3, 2, "$1, 'pending', 0, $2, $2");
+        let sql = format!(
+            "INSERT INTO outbox (chat_id, method, payload, case_id, status, attempts,
+                                 next_attempt_at, created_at)
+             VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql).bind(case_id).bind(now);
+        for (chat, method, payload) in chunk {
+            q = q.bind(*chat).bind(*method).bind(payload.as_str());
+        }
+        q.execute(&mut *conn)
+            .await
+            .map_err(|e| super::classify(e, "outbox message"))?;
+    }
+    Ok(rows.len())
+}
+
 /// Claims up to `limit` due rows for `instance` until `lease_until`, oldest
-/// first, at most the oldest pending one per chat.
+/// first, at most the oldest pending one per chat. A claimed row's next
+/// attempt moves to the end of its lease, so rows being sent drop out of
+/// the due range the next claim scans (a sender that dies leaves them due
+/// again when the lease runs out).
 pub async fn claim_due(
     conn: &mut Conn,
     instance: &str,
@@ -176,7 +215,7 @@ pub async fn claim_due(
         ""
     };
     let sql = format!(
-        "UPDATE outbox SET claimed_by = $1, claimed_until = $2
+        "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
          WHERE id IN (
              SELECT o.id FROM outbox o
              WHERE o.status = 'pending' AND o.next_attempt_at <= $3
@@ -210,6 +249,24 @@ pub async fn claim_due(
     }
     out.sort_by_key(|r| r.id);
     Ok(out)
+}
+
+/// Marks rows sent, with one statement per 500.
+pub async fn mark_sent_many(conn: &mut Conn, ids: &[i64], now: i64) -> Result<(), StorageError> {
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_by = NULL,
+                 claimed_until = NULL, error = NULL
+             WHERE status = 'pending' AND id IN ({})",
+            super::placeholder_list(chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Marks a row sent.

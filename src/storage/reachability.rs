@@ -53,6 +53,17 @@ pub async fn mark_unreachable(
 
 /// Marks everyone using `chat_id` reachable again.
 pub async fn mark_reachable(conn: &mut Conn, chat_id: i64) -> Result<(), StorageError> {
+    // Almost always already reachable: one look instead of two updates.
+    let unreachable: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM residents WHERE chat_id = $1 AND reachable = 0)
+              + (SELECT COUNT(*) FROM mediators WHERE chat_id = $1 AND reachable = 0)",
+    )
+    .bind(chat_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if unreachable == 0 {
+        return Ok(());
+    }
     sqlx::query("UPDATE residents SET reachable = 1 WHERE chat_id = $1 AND reachable = 0")
         .bind(chat_id)
         .execute(&mut *conn)

@@ -56,24 +56,32 @@ pub async fn store_batch(
     updates: &[Value],
     now: i64,
 ) -> Result<usize, StorageError> {
+    let stored: Vec<(i64, Option<i64>, String)> = updates
+        .iter()
+        .filter_map(|u| {
+            let id = update::update_id(u)?;
+            Some((
+                id,
+                update::chat_id(u),
+                serde_json::to_string(u).unwrap_or_default(),
+            ))
+        })
+        .collect();
+    let rows: Vec<inbox::NewUpdate<'_>> = stored
+        .iter()
+        .map(|(update_id, chat_id, payload)| inbox::NewUpdate {
+            update_id: *update_id,
+            chat_id: *chat_id,
+            payload,
+        })
+        .collect();
     let mut tx = storage.begin().await?;
-    let mut new = 0;
-    let mut last = None;
-    for u in updates {
-        let Some(id) = update::update_id(u) else {
-            continue;
-        };
-        let payload = serde_json::to_string(u).unwrap_or_default();
-        if inbox::insert(&mut tx, id, update::chat_id(u), &payload, now).await? {
-            new += 1;
-        }
-        last = Some(last.map_or(id, |l: i64| l.max(id)));
-    }
-    if let Some(last) = last {
+    let new = inbox::insert_many(&mut tx, &rows, now).await?;
+    if let Some(last) = rows.iter().map(|r| r.update_id).max() {
         inbox::advance_poll_offset(&mut tx, last + 1).await?;
     }
     tx.commit().await?;
-    Ok(new)
+    Ok(new as usize)
 }
 
 /// Long polling against the Bot API.
@@ -304,14 +312,16 @@ async fn group_commit(
     let mut batch = Vec::with_capacity(WEBHOOK_BATCH);
     while rx.recv_many(&mut batch, WEBHOOK_BATCH).await > 0 {
         let stored = async {
+            let rows: Vec<inbox::NewUpdate<'_>> = batch
+                .iter()
+                .map(|p| inbox::NewUpdate {
+                    update_id: p.update_id,
+                    chat_id: p.chat_id,
+                    payload: &p.raw,
+                })
+                .collect();
             let mut tx = storage.begin().await?;
-            let now = clock.now_ms();
-            let mut new = 0;
-            for p in &batch {
-                if inbox::insert(&mut tx, p.update_id, p.chat_id, &p.raw, now).await? {
-                    new += 1;
-                }
-            }
+            let new = inbox::insert_many(&mut tx, &rows, clock.now_ms()).await?;
             tx.commit().await?;
             for _ in 0..new {
                 metrics.0.update_received();

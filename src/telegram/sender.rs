@@ -289,10 +289,7 @@ impl Sender {
         for attempt in 1..=5 {
             let r = async {
                 let mut tx = storage.begin().await?;
-                let now = clock.now_ms();
-                for id in ids {
-                    outbox::mark_sent(&mut tx, *id, now).await?;
-                }
+                outbox::mark_sent_many(&mut tx, ids, clock.now_ms()).await?;
                 tx.commit().await?;
                 Ok::<_, StorageError>(())
             }
@@ -340,6 +337,7 @@ impl Sender {
             if shutdown.is_cancelled() {
                 break;
             }
+            while in_flight.try_join_next().is_some() {}
             let free = this.cfg.max_in_flight.saturating_sub(in_flight.len());
             if free > 0 {
                 match this.claim(free as i64).await {
@@ -358,7 +356,10 @@ impl Sender {
                 _ = shutdown.cancelled() => break,
                 _ = notify.notified() => {}
                 _ = tokio::time::sleep(this.cfg.sweep_interval) => {}
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                // A finished send only matters when every slot is taken:
+                // otherwise the next poke or sweep claims soon enough, and
+                // claiming after every send would scan the outbox per send.
+                Some(_) = in_flight.join_next(), if in_flight.len() >= this.cfg.max_in_flight => {}
             }
         }
         while in_flight.join_next().await.is_some() {}
