@@ -726,15 +726,15 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     );
 
     if std::env::var_os("JIEFEN_LOAD_STEPS").is_some() {
-        // Where the time goes for location and contact updates: intake to
+        // Where the time goes for some kinds of update: intake to
         // apply, and apply to the first reply leaving the outbox.
         let mut c = storage.acquire().await?;
-        for kind in ["location", "contact", "text"] {
+        for kind in ["\"location\"", "\"contact\"", "\"text\"", ":submit\""] {
             let row: (Option<f64>, Option<f64>) = sqlx::query_as(&format!(
                 "SELECT AVG(CAST(i.applied_at - i.received_at AS DOUBLE PRECISION)),
                         AVG(CAST((SELECT MIN(o.sent_at) FROM outbox o WHERE o.chat_id = i.chat_id
                              AND o.created_at >= i.applied_at) - i.applied_at AS DOUBLE PRECISION))
-                 FROM inbox i WHERE i.chat_id >= $1 AND i.payload LIKE '%\"{kind}\"%'"
+                 FROM inbox i WHERE i.chat_id >= $1 AND i.payload LIKE '%{kind}%'"
             ))
             .bind(lat_first)
             .fetch_one(&mut *c)

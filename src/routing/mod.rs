@@ -85,10 +85,28 @@ pub struct Router {
 }
 
 /// Capacity from the database: open cases (assigned, accepted, scheduled)
-/// against the committee's capacity. Only candidates actually examined are
-/// counted, nearest first.
+/// against the committee's capacity. The first few candidates examined are
+/// counted one by one, nearest first; when they are all full (a whole town
+/// filing at once fills the committees around it), the open cases of every
+/// committee are counted in one statement and the rest are answered from
+/// that.
 struct DbProbe<'c> {
     conn: &'c mut Conn,
+    probes: usize,
+    all: Option<std::collections::HashMap<crate::domain::CommitteeId, i64>>,
+}
+
+/// Candidates counted one by one before [`DbProbe`] counts them all.
+const SINGLE_PROBES: usize = 3;
+
+impl<'c> DbProbe<'c> {
+    fn new(conn: &'c mut Conn) -> Self {
+        Self {
+            conn,
+            probes: 0,
+            all: None,
+        }
+    }
 }
 
 impl CapacityProbe for DbProbe<'_> {
@@ -98,12 +116,19 @@ impl CapacityProbe for DbProbe<'_> {
         id: CommitteeId,
         capacity: i64,
     ) -> impl std::future::Future<Output = Result<bool, StorageError>> + Send {
-        let conn = &mut *self.conn;
         async move {
             if capacity <= 0 {
                 return Ok(false);
             }
-            Ok(storage::committees::open_case_count(conn, id).await? < capacity)
+            self.probes += 1;
+            if self.all.is_none() && self.probes > SINGLE_PROBES {
+                self.all = Some(storage::committees::open_case_counts(self.conn).await?);
+            }
+            let open = match &self.all {
+                Some(all) => all.get(&id).copied().unwrap_or(0),
+                None => storage::committees::open_case_count(self.conn, id).await?,
+            };
+            Ok(open < capacity)
         }
     }
 }
@@ -174,7 +199,7 @@ impl Router {
         self.refresh_if_stale(conn).await?;
         let index = self.index();
         let choice = index
-            .decide_with(facts, excluded, &mut DbProbe { conn: &mut *conn })
+            .decide_with(facts, excluded, &mut DbProbe::new(&mut *conn))
             .await?;
         into_decision(conn, choice).await
     }
@@ -193,7 +218,7 @@ impl Router {
         self.refresh_if_stale(conn).await?;
         let index = self.index();
         let choice = index
-            .escalate_with(facts, from, declined, &mut DbProbe { conn: &mut *conn })
+            .escalate_with(facts, from, declined, &mut DbProbe::new(&mut *conn))
             .await?;
         match choice {
             Some(c) => Ok(Some(into_decision(conn, c).await?)),

@@ -238,6 +238,20 @@ pub async fn open_case_count(conn: &mut Conn, id: CommitteeId) -> Result<i64, St
     Ok(n)
 }
 
+/// Open cases of every committee that has any.
+pub async fn open_case_counts(
+    conn: &mut Conn,
+) -> Result<std::collections::HashMap<CommitteeId, i64>, StorageError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT committee_id, COUNT(*) FROM cases
+         WHERE committee_id IS NOT NULL AND status IN ('assigned', 'accepted', 'scheduled')
+         GROUP BY committee_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Whether any case refers to the committee.
 pub async fn is_referenced(conn: &mut Conn, id: CommitteeId) -> Result<bool, StorageError> {
     let n: i64 = sqlx::query_scalar(
