@@ -67,8 +67,11 @@ struct FilingArgs {
     /// How updates reach the application.
     #[arg(long, value_enum, default_value = "webhook")]
     mode: Mode,
-    /// Residents filing at once in the saturation phase.
-    #[arg(long, default_value_t = 1000)]
+    /// Residents filing at once in the saturation phase. Each waits for
+    /// the bot's reply, and replies to one chat go out a second apart, so
+    /// a crowd of n offers at most about n/2 updates a second: enough
+    /// residents make the application, not the crowd, the limit.
+    #[arg(long, default_value_t = 3000)]
     residents: usize,
     /// Updates offered in the quarter-rate latency phase.
     #[arg(long, default_value_t = 2000)]
