@@ -111,25 +111,19 @@ impl<'c> DbProbe<'c> {
 
 impl CapacityProbe for DbProbe<'_> {
     type Error = StorageError;
-    fn has_room(
-        &mut self,
-        id: CommitteeId,
-        capacity: i64,
-    ) -> impl std::future::Future<Output = Result<bool, StorageError>> + Send {
-        async move {
-            if capacity <= 0 {
-                return Ok(false);
-            }
-            self.probes += 1;
-            if self.all.is_none() && self.probes > SINGLE_PROBES {
-                self.all = Some(storage::committees::open_case_counts(self.conn).await?);
-            }
-            let open = match &self.all {
-                Some(all) => all.get(&id).copied().unwrap_or(0),
-                None => storage::committees::open_case_count(self.conn, id).await?,
-            };
-            Ok(open < capacity)
+    async fn has_room(&mut self, id: CommitteeId, capacity: i64) -> Result<bool, StorageError> {
+        if capacity <= 0 {
+            return Ok(false);
         }
+        self.probes += 1;
+        if self.all.is_none() && self.probes > SINGLE_PROBES {
+            self.all = Some(storage::committees::open_case_counts(self.conn).await?);
+        }
+        let open = match &self.all {
+            Some(all) => all.get(&id).copied().unwrap_or(0),
+            None => storage::committees::open_case_count(self.conn, id).await?,
+        };
+        Ok(open < capacity)
     }
 }
 
