@@ -275,19 +275,14 @@ pub async fn mark_done_many(
     update_ids: &[i64],
     now: i64,
 ) -> Result<(), StorageError> {
-    for chunk in update_ids.chunks(500) {
-        let sql = format!(
-            "UPDATE inbox SET status = 'done', applied_at = $1, error = NULL
-             WHERE status = 'pending' AND update_id IN ({})",
-            super::placeholder_list(chunk.len(), 1)
-        );
-        let mut q = sqlx::query(&sql).bind(now);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    super::execute_for_ids(
+        conn,
+        "UPDATE inbox SET status = 'done', applied_at = $1, error = NULL
+         WHERE status = 'pending' AND update_id IN (",
+        now,
+        update_ids,
+    )
+    .await
 }
 
 /// Marks an update applied, only if it is still pending. Returns false when

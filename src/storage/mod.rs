@@ -374,6 +374,25 @@ pub(crate) fn value_rows(rows: usize, per_row: usize, skip: usize, extra: &str) 
     out
 }
 
+/// Runs `head` — an UPDATE binding `$1` to `first` and ending in
+/// `… IN (` — for `ids`, 500 ids per statement.
+pub(crate) async fn execute_for_ids(
+    conn: &mut Conn,
+    head: &str,
+    first: i64,
+    ids: &[i64],
+) -> Result<(), StorageError> {
+    for chunk in ids.chunks(500) {
+        let sql = format!("{head}{})", placeholder_list(chunk.len(), 1));
+        let mut q = sqlx::query(&sql).bind(first);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// `$2, $3, …`: `n` numbered placeholders after the first `skip` (an `IN`
 /// list).
 pub(crate) fn placeholder_list(n: usize, skip: usize) -> String {

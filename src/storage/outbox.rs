@@ -253,20 +253,15 @@ pub async fn claim_due(
 
 /// Marks rows sent, with one statement per 500.
 pub async fn mark_sent_many(conn: &mut Conn, ids: &[i64], now: i64) -> Result<(), StorageError> {
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_by = NULL,
-                 claimed_until = NULL, error = NULL
-             WHERE status = 'pending' AND id IN ({})",
-            super::placeholder_list(chunk.len(), 1)
-        );
-        let mut q = sqlx::query(&sql).bind(now);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    super::execute_for_ids(
+        conn,
+        "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_by = NULL,
+             claimed_until = NULL, error = NULL
+         WHERE status = 'pending' AND id IN (",
+        now,
+        ids,
+    )
+    .await
 }
 
 /// Marks a row sent.

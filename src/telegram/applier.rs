@@ -216,16 +216,7 @@ impl Applier {
                 }
                 RowOutcome::HandlerFailed(error) => {
                     batch::rollback_to(&mut tx, "jiefen_update").await?;
-                    let delay = self.backoff(row.attempts);
-                    let status = inbox::record_failure(
-                        &mut tx,
-                        row.update_id,
-                        self.cfg.max_attempts,
-                        now + delay.as_millis() as i64,
-                        &error,
-                    )
-                    .await?;
-                    log_failure(&row, status, delay);
+                    self.record_failure(&mut tx, &row, now, &error).await?;
                 }
                 RowOutcome::Panicked => panicked = true,
             }
@@ -252,6 +243,28 @@ impl Applier {
             self.outbox_notify.notify_one();
         }
         Ok(Some(rows.len()))
+    }
+
+    /// Records a failed attempt at `row` (retried after a backoff, or
+    /// given up on) and logs it.
+    async fn record_failure(
+        &self,
+        tx: &mut Tx,
+        row: &inbox::InboxRow,
+        now: i64,
+        error: &str,
+    ) -> Result<inbox::InboxStatus, StorageError> {
+        let delay = self.backoff(row.attempts);
+        let status = inbox::record_failure(
+            tx,
+            row.update_id,
+            self.cfg.max_attempts,
+            now + delay.as_millis() as i64,
+            error,
+        )
+        .await?;
+        log_failure(row, status, delay);
+        Ok(status)
     }
 
     fn backoff(&self, attempts: i64) -> Duration {
@@ -396,18 +409,9 @@ impl Applier {
             Err(_) => "handler panicked".to_owned(),
         };
         tx.rollback().await?;
-        let delay = self.backoff(row.attempts);
         let mut tx = self.storage.begin().await?;
-        let status = inbox::record_failure(
-            &mut tx,
-            row.update_id,
-            self.cfg.max_attempts,
-            now + delay.as_millis() as i64,
-            &error,
-        )
-        .await?;
+        let status = self.record_failure(&mut tx, &row, now, &error).await?;
         tx.commit().await?;
-        log_failure(&row, status, delay);
         if status == inbox::InboxStatus::Failed {
             Ok(Step::Progress)
         } else {
