@@ -13,10 +13,14 @@
 //!    once, pressing the buttons the bot actually sent; updates applied per
 //!    second (from the first update's arrival to the last one applied, as
 //!    the inbox records them) and that as a multiple of the floor;
-//! 4. latency: new residents offered at a quarter of the rate just measured;
-//!    update-to-reply p50/p99, from the update's arrival at the application
-//!    (getUpdates returned it, or its webhook POST was sent) to the fake
-//!    receiving the first reply in that chat.
+//! 4. latency: new residents arrive one after another (a Poisson stream)
+//!    so that, with their think time, a quarter of the rate just measured is
+//!    offered, every step of the filing mixed in as in real use;
+//!    update-to-reply p50/p99 over the steady window (once the first
+//!    resident has finished and before the last one has started), from the
+//!    update's arrival at the application (getUpdates returned it, or its
+//!    webhook POST was sent) to the fake receiving the first reply in that
+//!    chat.
 //!
 //! `jiefen-load fanout --db …` queues 1,000 status notifications to 1,000
 //! chats and lets the sender drain them against a fake that enforces
@@ -37,7 +41,6 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
@@ -73,7 +76,8 @@ struct FilingArgs {
     /// residents make the application, not the crowd, the limit.
     #[arg(long, default_value_t = 3000)]
     residents: usize,
-    /// Updates offered in the quarter-rate latency phase.
+    /// Updates offered in the quarter-rate latency phase, at least (more
+    /// when the rate needs more residents for a steady window).
     #[arg(long, default_value_t = 2000)]
     latency_updates: usize,
     /// Seconds the floor probe runs.
@@ -444,15 +448,25 @@ fn find_button(msgs: &[SentMessage], label: &str) -> Option<(SentMessage, String
     })
 }
 
-/// One resident's filing. Returns the update-to-reply latency of each step.
+/// One step's update: when it reached the application, and how long the
+/// first reply took.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    delivered: Instant,
+    latency: Duration,
+}
+
+/// One resident's filing, begun after `start_after`. Returns each step's
+/// sample.
 async fn resident(
     fake: Arc<FakeBotApi>,
     chat: i64,
     i: usize,
-    pace: Option<Arc<Semaphore>>,
+    start_after: Duration,
     think: Duration,
     timeout: Duration,
-) -> Result<Vec<Duration>> {
+) -> Result<Vec<Sample>> {
+    tokio::time::sleep(start_after).await;
     let user = FakeUser::new(chat, "zh-hans");
     let watch = fake.watch_chat(chat);
     let mut seen = 0usize;
@@ -470,9 +484,6 @@ async fn resident(
                 }
                 tokio::time::sleep(think - quiet).await;
             }
-        }
-        if let Some(p) = &pace {
-            p.acquire().await?.forget();
         }
         let update = match &action {
             Action::Command(c) => updates::command(&user, fake.next_message_id(chat), c),
@@ -516,7 +527,10 @@ async fn resident(
         let replied = fake
             .first_call_after(chat, delivered)
             .ok_or_else(|| anyhow!("chat {chat} step {step}: no reply recorded"))?;
-        latencies.push(replied.saturating_duration_since(delivered));
+        latencies.push(Sample {
+            delivered,
+            latency: replied.saturating_duration_since(delivered),
+        });
     }
     fake.forget_chat(chat);
     Ok(latencies)
@@ -553,37 +567,77 @@ impl Drop for PeerRuntime {
     }
 }
 
-/// Runs `n` residents from `first_chat` at once, on `peer` (Telegram's
-/// side, not the application's runtime); returns every latency.
+/// Runs residents from `first_chat`, one per entry of `starts` (each
+/// begins that long from now), on `peer` (Telegram's side, not the
+/// application's runtime); returns every resident's samples, in step order.
 async fn crowd(
     peer: &tokio::runtime::Handle,
     fake: &Arc<FakeBotApi>,
     first_chat: i64,
-    n: usize,
-    pace: Option<Arc<Semaphore>>,
+    starts: &[Duration],
     think: Duration,
-) -> Result<Vec<Duration>> {
+) -> Result<Vec<Vec<Sample>>> {
     let mut set = tokio::task::JoinSet::new();
-    for i in 0..n {
-        let fake = fake.clone();
-        let pace = pace.clone();
+    for (i, start) in starts.iter().enumerate() {
         set.spawn_on(
             resident(
-                fake,
+                fake.clone(),
                 first_chat + i as i64,
                 i,
-                pace,
+                *start,
                 think,
                 Duration::from_secs(60),
             ),
             peer,
         );
     }
-    let mut all = Vec::with_capacity(n * STEPS);
+    let mut all = Vec::with_capacity(starts.len());
     while let Some(r) = set.join_next().await {
-        all.extend(r??);
+        all.push(r??);
     }
     Ok(all)
+}
+
+/// Start times of `n` residents arriving as a Poisson stream of `per_sec`
+/// a second (seeded, so every run offers the same stream).
+fn poisson_starts(n: usize, per_sec: f64) -> Vec<Duration> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20_261_121);
+    let mut at = 0.0f64;
+    (0..n)
+        .map(|_| {
+            let t = Duration::from_secs_f64(at);
+            let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+            at += -u.ln() / per_sec;
+            t
+        })
+        .collect()
+}
+
+/// The samples of the steady window: after the first resident finished
+/// and before the last one started, when residents at every step are
+/// about. `None` when the run was too short to have one.
+fn steady_window(residents: &[Vec<Sample>]) -> Option<(Vec<Sample>, Duration)> {
+    let first_done = residents
+        .iter()
+        .filter_map(|r| r.last())
+        .map(|s| s.delivered)
+        .min()?;
+    let last_start = residents
+        .iter()
+        .filter_map(|r| r.first())
+        .map(|s| s.delivered)
+        .max()?;
+    if last_start <= first_done {
+        return None;
+    }
+    let inside: Vec<Sample> = residents
+        .iter()
+        .flatten()
+        .filter(|s| s.delivered >= first_done && s.delivered <= last_start)
+        .copied()
+        .collect();
+    Some((inside, last_start - first_done))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -648,7 +702,18 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     // Saturation: everyone at once, no thinking.
     let n = a.residents;
     let started = Instant::now();
-    let lat = crowd(peer.handle(), &fake, FIRST_CHAT, n, None, Duration::ZERO).await?;
+    let lat: Vec<Duration> = crowd(
+        peer.handle(),
+        &fake,
+        FIRST_CHAT,
+        &vec![Duration::ZERO; n],
+        Duration::ZERO,
+    )
+    .await?
+    .into_iter()
+    .flatten()
+    .map(|s| s.latency)
+    .collect();
     let wall = started.elapsed();
     let (applied, first, last) =
         applied_window(&storage, FIRST_CHAT, FIRST_CHAT + n as i64).await?;
@@ -668,44 +733,38 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
         bail!("expected {} applied updates, found {applied}", n * STEPS);
     }
 
-    // Latency at a quarter of the maximum rate, offered by a pacer.
+    // Latency at a quarter of the maximum rate. Residents arrive one after
+    // another, as they would in a town, each filing at a reader's pace, so
+    // every step of the filing is in the mix at any moment.
     let offered = (rate / 4.0).max(1.0);
-    // Enough residents that, thinking between steps, they can offer the
-    // rate: each step takes about think time + a paced reply (~3-5 s).
+    // Each resident thinks long enough for Telegram's one-message-a-second
+    // per chat never to delay the first reply: 2.5 s is well past the 1.1 s
+    // the sender leaves between two messages to one chat, so a resident
+    // never acts while the bot's reply is still arriving.
+    let think = Duration::from_millis(2500);
+    // A filing lasts about STEPS × think (~25 s); new residents arrive at
+    // offered / STEPS a second, so that about offered updates a second are
+    // offered once the first residents are done. Enough residents that
+    // arrivals go on for at least twice a filing's length, leaving a steady
+    // window at least as long as one filing.
+    let per_sec = offered / STEPS as f64;
     let m = a
         .latency_updates
         .div_ceil(STEPS)
-        .max((offered * 6.0).ceil() as usize);
-    let pace = Arc::new(Semaphore::new(0));
-    let pacer_stop = CancellationToken::new();
-    let pacer = {
-        let pace = pace.clone();
-        let stop = pacer_stop.clone();
-        peer.spawn(async move {
-            let gap = Duration::from_secs_f64(1.0 / offered);
-            let mut tick = tokio::time::interval(gap);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    _ = tick.tick() => pace.add_permits(1),
-                }
-            }
-        })
-    };
-    // Each resident thinks long enough for Telegram's one-message-a-second
-    // per chat never to delay the first reply; with that many residents the
-    // pacer, not the residents, sets the rate.
-    // 2.5 s: well past the 1.1 s the sender leaves between two messages to
-    // one chat, so a resident never acts while the bot's reply is still
-    // arriving (with less, the next answer would queue behind it).
-    let think = Duration::from_millis(2500);
+        .max((per_sec * 2.0 * STEPS as f64 * think.as_secs_f64()).ceil() as usize);
+    let starts = poisson_starts(m, per_sec);
     let lat_first = FIRST_CHAT + n as i64;
-    let started = Instant::now();
-    let lat = crowd(peer.handle(), &fake, lat_first, m, Some(pace), think).await?;
+    let residents = crowd(peer.handle(), &fake, lat_first, &starts, think).await?;
+    let total: usize = residents.iter().map(Vec::len).sum();
+    let (window, window_len) = steady_window(&residents)
+        .ok_or_else(|| anyhow!("the latency run had no steady window; raise --latency-updates"))?;
     if std::env::var_os("JIEFEN_LOAD_STEPS").is_some() {
         for step in 0..STEPS {
-            let mut v: Vec<Duration> = lat.iter().skip(step).step_by(STEPS).copied().collect();
+            let mut v: Vec<Duration> = residents
+                .iter()
+                .filter_map(|r| r.get(step))
+                .map(|s| s.latency)
+                .collect();
             v.sort();
             eprintln!(
                 "step {step}: p50 {:.1} ms p99 {:.1} ms",
@@ -714,14 +773,12 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
             );
         }
     }
-    pacer_stop.cancel();
-    let _ = pacer.await;
-    let wall = started.elapsed();
-    let mut sorted = lat;
+    let mut sorted: Vec<Duration> = window.iter().map(|s| s.latency).collect();
     sorted.sort();
-    let achieved = sorted.len() as f64 / wall.as_secs_f64();
+    let achieved = sorted.len() as f64 / window_len.as_secs_f64();
     println!(
-        "quarter rate: offered {offered:.0}/s (achieved {achieved:.0}/s), {} updates: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "quarter rate: offered {offered:.0}/s; steady window {:.1} s, {} of {total} updates, {achieved:.0}/s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        window_len.as_secs_f64(),
         sorted.len(),
         ms(percentile(&sorted, 0.5)),
         ms(percentile(&sorted, 0.99)),
@@ -733,18 +790,20 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
         // apply, and apply to the first reply leaving the outbox.
         let mut c = storage.acquire().await?;
         for kind in ["\"location\"", "\"contact\"", "\"text\"", ":submit\""] {
-            let row: (Option<f64>, Option<f64>) = sqlx::query_as(&format!(
+            let row: (Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(&format!(
                 "SELECT AVG(CAST(i.applied_at - i.received_at AS DOUBLE PRECISION)),
-                        AVG(CAST((SELECT MIN(o.sent_at) FROM outbox o WHERE o.chat_id = i.chat_id
-                             AND o.created_at >= i.applied_at) - i.applied_at AS DOUBLE PRECISION))
-                 FROM inbox i WHERE i.chat_id >= $1 AND i.payload LIKE '%{kind}%'"
+                        AVG(CAST(f.next_attempt_at - 60000 - i.applied_at AS DOUBLE PRECISION)),
+                        AVG(CAST(f.sent_at - (f.next_attempt_at - 60000) AS DOUBLE PRECISION))
+                 FROM inbox i JOIN outbox f ON f.id = (SELECT MIN(o.id) FROM outbox o
+                      WHERE o.chat_id = i.chat_id AND o.created_at >= i.applied_at)
+                 WHERE i.chat_id >= $1 AND i.payload LIKE '%{kind}%'"
             ))
             .bind(lat_first)
             .fetch_one(&mut *c)
             .await?;
             eprintln!(
-                "{kind}: inbox->applied {:?} ms, applied->first sent {:?} ms",
-                row.0, row.1
+                "{kind}: inbox->applied {:?} ms, applied->claimed {:?} ms, claimed->marked sent {:?} ms",
+                row.0, row.1, row.2
             );
         }
     }

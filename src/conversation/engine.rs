@@ -19,6 +19,7 @@ use crate::outgoing::{
     ReplyKeyboard, ShareRequest,
 };
 use crate::routing::Router;
+use crate::storage::conversations::StoredDialogue;
 use crate::storage::residents::ResidentRecord;
 use crate::storage::{self, Conn, StorageError, Tx};
 use fluent_bundle::FluentValue;
@@ -199,7 +200,6 @@ impl Engine {
     }
 
     async fn run(&self, tx: &mut Tx, inc: &Incoming) -> Result<Vec<OutMessage>, HandlerError> {
-        let conn: &mut Conn = tx;
         let chat = inc.chat.id;
         let callback = match &inc.event {
             Event::Button { callback_id, .. } => Some(callback_id.clone()),
@@ -224,7 +224,11 @@ impl Engine {
             });
         }
 
-        let resident = storage::residents::get_by_user(conn, inc.user_id).await?;
+        // Inside a batch these were read for every chat at once.
+        let resident = storage::prefetch::resident_by_user(tx, inc.user_id).await?;
+        let mediator = storage::prefetch::mediator_by_user(tx, inc.user_id).await?;
+        let dialogue = storage::prefetch::take_dialogue(tx, chat);
+        let conn: &mut Conn = tx;
         let lang = resident
             .as_ref()
             .and_then(|r| Lang::parse(&r.language))
@@ -249,18 +253,22 @@ impl Engine {
 
         // A linked mediator's chat is the mediator's desk; an invite link
         // (`/start <code>`) from anyone else tries to link the account.
-        let mediator = storage::mediator_desk::by_telegram_user(conn, inc.user_id).await?;
         let mut out = match (&inc.event, mediator) {
             (_, Some(m)) => {
                 let mlang = Lang::parse(&m.language).unwrap_or(lang);
-                super::mediator::handle(&self.lifecycle, conn, inc, m, mlang).await?
+                super::mediator::handle(&self.lifecycle, conn, inc, m, mlang, dialogue).await?
             }
             (Event::Command { name, args }, None) if name == "start" && !args.trim().is_empty() => {
                 super::mediator::redeem(&self.lifecycle, conn, inc, args, lang).await?
             }
             (_, None) => match resident {
-                Some(r) if r.has_consented() => self.consented(conn, inc, r, lang).await?,
-                other => self.before_consent(conn, inc, other, lang).await?,
+                Some(r) if r.has_consented() => {
+                    self.consented(conn, inc, r, lang, dialogue).await?
+                }
+                other => {
+                    self.before_consent(conn, inc, other, lang, dialogue)
+                        .await?
+                }
             },
         };
         // Every pressed button gets an answer, first, so the phone stops spinning.
@@ -294,6 +302,7 @@ impl Engine {
         inc: &Incoming,
         resident: Option<ResidentRecord>,
         lang: Lang,
+        dialogue: Option<Option<StoredDialogue>>,
     ) -> Result<Vec<OutMessage>, HandlerError> {
         let chat = inc.chat.id;
         let declined = resident
@@ -310,7 +319,7 @@ impl Engine {
                         self.now(),
                     )
                     .await?;
-                    let mut turn = self.turn(conn, chat, inc.user_id, r, l).await?;
+                    let mut turn = self.turn(conn, chat, inc.user_id, r, l, dialogue).await?;
                     turn.say(turn.tr("consent-thanks"));
                     turn.goto(Draft::default(), Step::Category);
                     self.prompt(conn, &mut turn, &Draft::default(), &Step::Category)
@@ -371,8 +380,9 @@ impl Engine {
         user_id: i64,
         resident: ResidentRecord,
         lang: Lang,
+        dialogue: Option<Option<StoredDialogue>>,
     ) -> Result<Turn, HandlerError> {
-        let read = match storage::conversations::load(conn, chat).await? {
+        let read = match storage::prefetch::dialogue_or_load(conn, chat, dialogue).await? {
             Some(stored) => {
                 let d = serde_json::from_str::<Dialogue>(&stored.state).unwrap_or_else(|e| {
                     // A state written by an older version that no longer parses:
@@ -457,9 +467,10 @@ impl Engine {
         inc: &Incoming,
         resident: ResidentRecord,
         lang: Lang,
+        dialogue: Option<Option<StoredDialogue>>,
     ) -> Result<Vec<OutMessage>, HandlerError> {
         let mut turn = self
-            .turn(conn, inc.chat.id, inc.user_id, resident, lang)
+            .turn(conn, inc.chat.id, inc.user_id, resident, lang, dialogue)
             .await?;
         match &inc.event {
             Event::Command { name, .. } => self.command(conn, &mut turn, name).await?,

@@ -28,6 +28,7 @@ use crate::lifecycle::{
 use crate::outgoing::{escape_html, InlineButton, InlineKeyboard, Keyboard, OutMessage};
 use crate::routing::Explanation;
 use crate::storage::cases::CaseRecord;
+use crate::storage::conversations::StoredDialogue;
 use crate::storage::mediator_desk::{self as desk, Mediator, Redeemed};
 use crate::storage::{self, Conn};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
@@ -336,6 +337,7 @@ pub(super) async fn handle(
     inc: &Incoming,
     m: Mediator,
     lang: Lang,
+    dialogue: Option<Option<StoredDialogue>>,
 ) -> Result<Vec<OutMessage>, HandlerError> {
     let chat = inc.chat.id;
     if !m.active {
@@ -346,7 +348,7 @@ pub(super) async fn handle(
         out.push(OutMessage::text(chat, t(lang, "med-inactive", &[])));
         return Ok(out);
     }
-    let read = match storage::conversations::load(conn, chat).await? {
+    let read = match storage::prefetch::dialogue_or_load(conn, chat, dialogue).await? {
         Some(stored) => Some((
             serde_json::from_str::<Dialogue>(&stored.state).unwrap_or_default(),
             stored.version,

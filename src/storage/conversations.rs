@@ -28,6 +28,36 @@ pub async fn load(conn: &mut Conn, chat_id: i64) -> Result<Option<StoredDialogue
     })
 }
 
+/// The stored dialogues of these chats (those that have one), in one
+/// statement.
+pub async fn load_many(
+    conn: &mut Conn,
+    chats: &[i64],
+) -> Result<Vec<(i64, StoredDialogue)>, StorageError> {
+    if chats.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT chat_id, state, version FROM conversations WHERE chat_id IN ({})",
+        super::placeholder_list(chats.len(), 0)
+    );
+    let mut q = sqlx::query(&sql);
+    for c in chats {
+        q = q.bind(*c);
+    }
+    let mut out = Vec::new();
+    for r in q.fetch_all(&mut *conn).await? {
+        out.push((
+            r.try_get("chat_id")?,
+            StoredDialogue {
+                state: r.try_get("state")?,
+                version: r.try_get("version")?,
+            },
+        ));
+    }
+    Ok(out)
+}
+
 /// Saves a chat's dialogue. `read_version` is the version [`load`] returned
 /// (`None` when there was no row); when someone else saved in between, the
 /// save is refused with [`StorageError::Stale`] and the caller's transaction

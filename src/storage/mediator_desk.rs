@@ -117,6 +117,29 @@ pub async fn by_telegram_user(
     row.as_ref().map(row_to_mediator).transpose()
 }
 
+/// The mediators linked to these Telegram accounts, in one statement.
+pub async fn by_telegram_users(
+    conn: &mut Conn,
+    users: &[i64],
+) -> Result<Vec<Mediator>, StorageError> {
+    if users.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {MEDIATOR_COLUMNS} FROM mediators WHERE telegram_user_id IN ({})",
+        super::placeholder_list(users.len(), 0)
+    );
+    let mut q = sqlx::query(&sql);
+    for u in users {
+        q = q.bind(*u);
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(row_to_mediator)
+        .collect()
+}
+
 /// Active, linked and reachable mediators of a committee, by id: those who
 /// receive its assignments.
 pub async fn linked_of_committee(

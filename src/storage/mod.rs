@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod mediator_desk;
 pub mod mediators;
 pub mod outbox;
+pub mod prefetch;
 pub mod reachability;
 pub mod regions;
 pub mod reports;
@@ -45,12 +46,18 @@ use std::time::Duration;
 /// [`Storage::begin`]) until it ends.
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
+    prefetched: prefetch::Prefetched,
     // Declared after `inner`: the turn is given up only once the
     // transaction is gone.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Tx {
+    /// Rows read up front for a batch (see [`prefetch`]).
+    pub fn prefetched(&mut self) -> &mut prefetch::Prefetched {
+        &mut self.prefetched
+    }
+
     /// Commits.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.inner.commit().await
@@ -281,7 +288,11 @@ impl Storage {
             Backend::Postgres => (self.pool.begin().await, None),
         };
         let inner = tx.map_err(StorageError::Database)?;
-        Ok(Tx { inner, _turn: turn })
+        Ok(Tx {
+            inner,
+            prefetched: Default::default(),
+            _turn: turn,
+        })
     }
 
     /// A connection from the pool for reads outside a transaction.

@@ -75,6 +75,27 @@ pub async fn mark_reachable(conn: &mut Conn, chat_id: i64) -> Result<(), Storage
     Ok(())
 }
 
+/// Of these chats, those where a resident or mediator is marked
+/// unreachable, in one statement.
+pub async fn unreachable_among(conn: &mut Conn, chats: &[i64]) -> Result<Vec<i64>, StorageError> {
+    if chats.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = super::placeholder_list(chats.len(), 0);
+    let sql = format!(
+        "SELECT chat_id FROM residents WHERE reachable = 0 AND chat_id IN ({list})
+         UNION SELECT chat_id FROM mediators WHERE reachable = 0 AND chat_id IN ({list})"
+    );
+    let mut q = sqlx::query(&sql);
+    for c in chats {
+        q = q.bind(*c);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| r.try_get::<i64, _>("chat_id").map_err(StorageError::from))
+        .collect()
+}
+
 /// Whether the resident with this chat is reachable (`None`: no resident).
 pub async fn resident_reachable(
     conn: &mut Conn,

@@ -68,6 +68,27 @@ pub async fn get_by_user(
     row.as_ref().map(row_to_resident).transpose()
 }
 
+/// The residents with these Telegram user ids (those that exist), in one
+/// statement.
+pub async fn by_users(conn: &mut Conn, users: &[i64]) -> Result<Vec<ResidentRecord>, StorageError> {
+    if users.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM residents WHERE telegram_user_id IN ({})",
+        super::placeholder_list(users.len(), 0)
+    );
+    let mut q = sqlx::query(&sql);
+    for u in users {
+        q = q.bind(*u);
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(row_to_resident)
+        .collect()
+}
+
 /// The resident with this row id.
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<ResidentRecord>, StorageError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM residents WHERE id = $1"))

@@ -3,9 +3,13 @@
 //!
 //! Every durable commit costs a disk flush, so under load one transaction
 //! takes a batch: the lowest pending update of up to `batch_size` different
-//! chats, locked. Each update is mapped to an [`Incoming`](crate::conversation::Incoming),
-//! handed to the [`UpdateHandler`], and the messages it returns are queued;
-//! the batch's updates are marked done together before the commit. A
+//! chats, locked. What handlers read about every chat of the batch (the
+//! person's records, the dialogue, reachability) is read up front, one
+//! statement per table ([`prefetch`]). Each update is mapped to an
+//! [`Incoming`](crate::conversation::Incoming) and handed to the
+//! [`UpdateHandler`]; the messages the handlers return are queued in one
+//! insert, and the batch's updates are marked done together, before the
+//! commit. A
 //! handler error rolls the attempt back and the batch runs again with a
 //! savepoint per update, so only the failing update is set back: its failed
 //! attempt is recorded (retried with backoff; after a few attempts marked
@@ -25,7 +29,11 @@
 
 use crate::clock::SharedClock;
 use crate::conversation::UpdateHandler;
-use crate::storage::{batch, inbox, outbox, reachability, Backend, Storage, StorageError, Tx};
+use crate::outgoing::OutMessage;
+use crate::storage::{
+    batch, inbox, outbox, prefetch, reachability, Backend, Storage, StorageError, Tx,
+};
+use crate::telegram::sender::Handoff;
 use crate::telegram::update::{self, Mapped};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -70,6 +78,7 @@ pub struct Applier {
     handler: Arc<dyn UpdateHandler>,
     bot_username: Option<String>,
     outbox_notify: Arc<Notify>,
+    handoff: Option<Handoff>,
     cfg: ApplierConfig,
 }
 
@@ -112,8 +121,17 @@ impl Applier {
             handler,
             bot_username,
             outbox_notify,
+            handoff: None,
             cfg,
         }
+    }
+
+    /// Claims the replies of each batch for `handoff`'s sender in the
+    /// batch's own transaction and hands them over after the commit, so
+    /// they go out without a transaction of the sender's.
+    pub fn with_handoff(mut self, handoff: Handoff) -> Self {
+        self.handoff = Some(handoff);
+        self
     }
 
     /// Applies until `shutdown`; then finishes the batch in progress and
@@ -188,11 +206,21 @@ impl Applier {
             tx.rollback().await?;
             return Ok(Some(0));
         }
+        let mapped: Vec<Option<Mapped>> = candidates.iter().map(|r| self.map_row(r)).collect();
+        // What the handlers will read about these chats, read at once.
+        let (users, chats): (Vec<i64>, Vec<i64>) = mapped
+            .iter()
+            .filter_map(|m| match m {
+                Some(Mapped::Incoming(i)) => Some((i.user_id, i.chat.id)),
+                _ => None,
+            })
+            .unzip();
+        prefetch::load(&mut tx, &users, &chats).await?;
         let mut rows = Vec::with_capacity(candidates.len());
         let mut applied = Vec::with_capacity(candidates.len());
-        let mut queued = 0usize;
+        let mut replies: Vec<OutMessage> = Vec::new();
         let mut panicked = false;
-        for candidate in candidates {
+        for (candidate, mapped) in candidates.into_iter().zip(mapped) {
             // Locked one by one, just before use: a chat whose handler is
             // slow holds only its own update, and another worker can take
             // the chats this batch has not reached yet.
@@ -202,12 +230,12 @@ impl Applier {
             if careful {
                 batch::savepoint(&mut tx, "jiefen_update").await?;
             }
-            match self.apply_row(&mut tx, &row, now).await? {
+            match self.apply_row(&mut tx, &row, mapped).await? {
                 RowOutcome::Applied { messages } => {
                     if careful {
                         batch::release(&mut tx, "jiefen_update").await?;
                     }
-                    queued += messages;
+                    replies.extend(messages);
                     applied.push(row.update_id);
                 }
                 RowOutcome::HandlerFailed(_) if !careful => {
@@ -236,13 +264,49 @@ impl Applier {
             }
             return Ok(Some(rows.len()));
         }
+        // Every reply of the batch in one insert, in the order the updates
+        // were applied (so each chat's replies keep their order).
+        let queued = outbox::enqueue_all(&mut tx, &replies, None, now).await?;
         inbox::mark_done_many(&mut tx, &applied, now).await?;
+        let claimed = match &self.handoff {
+            Some(h) if queued > 0 => {
+                let lease_until = now + h.lease().as_millis() as i64;
+                outbox::claim_due(&mut tx, h.instance(), now, lease_until, queued as i64).await?
+            }
+            _ => vec![],
+        };
         tx.commit().await?;
         tracing::debug!(updates = rows.len(), replies = queued, "applied a batch");
-        if queued > 0 {
+        // Without a handoff, or when the claim may have left due rows
+        // behind, the sender looks for them itself.
+        let more_due = self.handoff.is_none() || claimed.len() >= queued;
+        if queued > 0 && more_due {
             self.outbox_notify.notify_one();
         }
+        if let (Some(h), false) = (&self.handoff, claimed.is_empty()) {
+            if let Err(rows) = h.give(claimed) {
+                self.release(rows).await;
+            }
+        }
         Ok(Some(rows.len()))
+    }
+
+    /// Hands back claimed rows the sender could not take (it has stopped),
+    /// so they are due again at once rather than when their lease ends.
+    async fn release(&self, rows: Vec<outbox::OutboxRow>) {
+        let now = self.clock.now_ms();
+        let r = async {
+            let mut tx = self.storage.begin().await?;
+            for row in &rows {
+                outbox::reschedule(&mut tx, row.id, now, false, "sender stopped").await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StorageError>(())
+        }
+        .await;
+        if let Err(e) = r {
+            tracing::warn!(rows = rows.len(), error = %e, "could not release claimed replies");
+        }
     }
 
     /// Records a failed attempt at `row` (retried after a backoff, or
@@ -273,27 +337,36 @@ impl Applier {
             .saturating_mul(2u32.saturating_pow(u32::try_from(attempts).unwrap_or(16).min(16)))
     }
 
-    /// One update inside the batch's transaction (and the caller's
-    /// savepoint, if any); the caller marks it done.
-    async fn apply_row(
-        &self,
-        tx: &mut Tx,
-        row: &inbox::InboxRow,
-        now: i64,
-    ) -> Result<RowOutcome, StorageError> {
-        let raw: serde_json::Value = match serde_json::from_str(&row.payload) {
-            Ok(v) => v,
+    /// The stored update as an event (`None`: not JSON, skipped).
+    fn map_row(&self, row: &inbox::InboxRow) -> Option<Mapped> {
+        match serde_json::from_str::<serde_json::Value>(&row.payload) {
+            Ok(raw) => Some(update::map(
+                &raw,
+                self.bot_username.as_deref(),
+                row.received_at,
+            )),
             Err(_) => {
                 tracing::error!(
                     update_id = row.update_id,
                     "stored update is not JSON; skipped"
                 );
-                return Ok(RowOutcome::Applied { messages: 0 });
+                None
             }
-        };
-        let incoming = match update::map(&raw, self.bot_username.as_deref(), row.received_at) {
-            Mapped::Incoming(i) => i,
-            Mapped::Membership { chat_id, blocked } => {
+        }
+    }
+
+    /// One update inside the batch's transaction (and the caller's
+    /// savepoint, if any); the caller queues its replies and marks it done.
+    async fn apply_row(
+        &self,
+        tx: &mut Tx,
+        row: &inbox::InboxRow,
+        mapped: Option<Mapped>,
+    ) -> Result<RowOutcome, StorageError> {
+        let incoming = match mapped {
+            None | Some(Mapped::Ignore) => return Ok(RowOutcome::Applied { messages: vec![] }),
+            Some(Mapped::Incoming(i)) => i,
+            Some(Mapped::Membership { chat_id, blocked }) => {
                 if blocked {
                     reachability::mark_unreachable(tx, chat_id).await?;
                 } else {
@@ -305,28 +378,25 @@ impl Applier {
                     blocked,
                     "bot membership changed"
                 );
-                return Ok(RowOutcome::Applied { messages: 0 });
+                return Ok(RowOutcome::Applied { messages: vec![] });
             }
-            Mapped::Ignore => return Ok(RowOutcome::Applied { messages: 0 }),
         };
         if incoming.chat.private {
-            reachability::mark_reachable(tx, incoming.chat.id).await?;
+            // Someone who writes to the bot can be written to.
+            prefetch::mark_reachable(tx, incoming.chat.id).await?;
         }
         let handled = AssertUnwindSafe(self.handler.handle(tx, &incoming))
             .catch_unwind()
             .await;
         match handled {
             Ok(Ok(messages)) => {
-                outbox::enqueue_all(tx, &messages, None, now).await?;
                 tracing::debug!(
                     update_id = row.update_id,
                     chat_id = incoming.chat.id,
                     replies = messages.len(),
                     "applied"
                 );
-                Ok(RowOutcome::Applied {
-                    messages: messages.len(),
-                })
+                Ok(RowOutcome::Applied { messages })
             }
             Ok(Err(e)) => Ok(RowOutcome::HandlerFailed(e.to_string())),
             Err(_) => Ok(RowOutcome::Panicked),
@@ -422,8 +492,8 @@ impl Applier {
 
 /// What became of one update inside a batch.
 enum RowOutcome {
-    /// Applied (or skipped as not applicable); `messages` replies queued.
-    Applied { messages: usize },
+    /// Applied (or skipped as not applicable), with the replies to queue.
+    Applied { messages: Vec<OutMessage> },
     /// The handler returned an error: roll back to the savepoint.
     HandlerFailed(String),
     /// The handler panicked: abandon the batch.

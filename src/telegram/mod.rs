@@ -224,22 +224,11 @@ pub async fn start(
             None
         }
     };
-    let applier = applier::Applier::new(
-        storage.clone(),
-        clock.clone(),
-        handler,
-        bot_username.clone(),
-        outbox_notify.clone(),
-        settings.applier.clone(),
-    );
-    tasks.push(tokio::spawn(
-        applier.run(inbox_notify.clone(), shutdown.clone()),
-    ));
     let sender = sender::Sender::new(
         &settings.api_url,
         &settings.token,
-        storage,
-        clock,
+        storage.clone(),
+        clock.clone(),
         settings.admin_chat_id,
         format!(
             "{}-{}",
@@ -248,6 +237,18 @@ pub async fn start(
         ),
         settings.sender.clone(),
     );
+    let applier = applier::Applier::new(
+        storage,
+        clock,
+        handler,
+        bot_username.clone(),
+        outbox_notify.clone(),
+        settings.applier.clone(),
+    )
+    .with_handoff(sender.handoff());
+    tasks.push(tokio::spawn(
+        applier.run(inbox_notify.clone(), shutdown.clone()),
+    ));
     tasks.push(tokio::spawn(sender.run(outbox_notify.clone(), shutdown)));
     Ok(TelegramRuntime {
         tasks,

@@ -12,13 +12,18 @@
 //! * 400: the row failed for good (Telegram will never take it).
 //! * 5xx, timeouts, network errors: retried with exponential backoff.
 //!
-//! Rows are sent straight after the commit that queued them (the fast path,
-//! through a [`Notify`]) and by a periodic sweep otherwise. Delivery is
+//! Rows are sent straight after the commit that queued them and by a
+//! periodic sweep otherwise. The applier claims the rows it has just
+//! queued in its own transaction and hands them over ([`Handoff`]), so a
+//! reply costs no transaction of the sender's; others poke the sender
+//! through a [`Notify`] and it claims them itself. Delivery is
 //! at-least-once: a crash between Telegram's answer and "sent" resends.
-//! "Sent" marks are written in batches (one commit for every row sent while
-//! the previous batch committed), so sending does not cost a disk flush per
+//! "Sent" marks are written in batches, at most one commit per
+//! `sent_mark_interval`, so sending does not cost a disk flush per
 //! message; a row whose mark is not yet committed stays claimed by this
-//! instance, so nobody else sends it meanwhile.
+//! instance, so nobody else sends it meanwhile. A chat's next message waits
+//! for its predecessor's mark, but it would wait longer anyway: one message
+//! a second per chat.
 
 use crate::clock::SharedClock;
 use crate::config::Secret;
@@ -62,6 +67,9 @@ pub struct SenderConfig {
     pub max_backoff: Duration,
     /// Failed attempts (5xx, network) after which a row is given up.
     pub max_attempts: i64,
+    /// Shortest time between two commits of "sent" marks (well under the
+    /// per-chat gap, so no chat's next message waits for its mark).
+    pub sent_mark_interval: Duration,
 }
 
 impl Default for SenderConfig {
@@ -85,7 +93,18 @@ impl Default for SenderConfig {
             base_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
             max_attempts: 20,
+            sent_mark_interval: Duration::from_millis(50),
         }
+    }
+}
+
+/// The next rows handed over, or never when there is no handoff.
+async fn recv_handed(
+    handed: &mut Option<mpsc::UnboundedReceiver<Vec<OutboxRow>>>,
+) -> Option<Vec<OutboxRow>> {
+    match handed {
+        Some(h) => h.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -203,6 +222,35 @@ pub struct Sender {
     limiter: Arc<RateLimiter>,
     sent: mpsc::UnboundedSender<i64>,
     sent_rx: Mutex<Option<mpsc::UnboundedReceiver<i64>>>,
+    handoff: mpsc::UnboundedSender<Vec<OutboxRow>>,
+    handoff_rx: Mutex<Option<mpsc::UnboundedReceiver<Vec<OutboxRow>>>>,
+}
+
+/// How the applier hands the sender rows it claimed for it, in the
+/// transaction that queued them.
+#[derive(Debug, Clone)]
+pub struct Handoff {
+    instance: String,
+    lease: Duration,
+    rows: mpsc::UnboundedSender<Vec<OutboxRow>>,
+}
+
+impl Handoff {
+    /// The name claims are made in (the sender's instance).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// How long a claim holds.
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// Gives claimed rows to the sender; gives them back when the sender
+    /// has stopped (they must then be released).
+    pub fn give(&self, rows: Vec<OutboxRow>) -> Result<(), Vec<OutboxRow>> {
+        self.rows.send(rows).map_err(|e| e.0)
+    }
 }
 
 impl std::fmt::Debug for Sender {
@@ -238,6 +286,7 @@ impl Sender {
         let bot = Bot::new(token.expose()).set_api_url(api_url.clone());
         let limiter = Arc::new(RateLimiter::new(&cfg));
         let (sent, sent_rx) = mpsc::unbounded_channel();
+        let (handoff, handoff_rx) = mpsc::unbounded_channel();
         Self {
             bot,
             storage,
@@ -248,6 +297,17 @@ impl Sender {
             limiter,
             sent,
             sent_rx: Mutex::new(Some(sent_rx)),
+            handoff,
+            handoff_rx: Mutex::new(Some(handoff_rx)),
+        }
+    }
+
+    /// Where the applier hands over the rows it claims for this sender.
+    pub fn handoff(&self) -> Handoff {
+        Handoff {
+            instance: self.instance.clone(),
+            lease: self.cfg.lease,
+            rows: self.handoff.clone(),
         }
     }
 
@@ -258,6 +318,7 @@ impl Sender {
         mut rx: mpsc::UnboundedReceiver<i64>,
         done: CancellationToken,
         notify: Arc<Notify>,
+        interval: Duration,
     ) {
         let mut ids = Vec::new();
         loop {
@@ -280,6 +341,11 @@ impl Sender {
             }
             if closing {
                 break;
+            }
+            // Let marks gather: one commit per interval at most.
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = done.cancelled() => {}
             }
         }
     }
@@ -329,17 +395,26 @@ impl Sender {
                     rx,
                     recorder_done.clone(),
                     notify.clone(),
+                    self.cfg.sent_mark_interval,
                 ))
             });
+        let mut handed = self
+            .handoff_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let this = Arc::new(self);
         let mut in_flight: JoinSet<()> = JoinSet::new();
+        // Whether to look for due rows before waiting again (not after
+        // rows were handed over: nothing else became due).
+        let mut look = true;
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
             while in_flight.try_join_next().is_some() {}
             let free = this.cfg.max_in_flight.saturating_sub(in_flight.len());
-            if free > 0 {
+            if look && free > 0 {
                 match this.claim(free as i64).await {
                     Ok(rows) => {
                         for row in rows {
@@ -351,15 +426,45 @@ impl Sender {
                     Err(e) => tracing::warn!(error = %e, "could not claim outbox rows"),
                 }
             }
+            look = true;
             tokio::select! {
             biased;
                 _ = shutdown.cancelled() => break,
+                Some(rows) = recv_handed(&mut handed) => {
+                    // Claimed for us by the applier: send them as they are,
+                    // and everything else that was handed over meanwhile.
+                    let mut all = rows;
+                    while let Some(Ok(more)) = handed.as_mut().map(|h| h.try_recv()) {
+                        all.extend(more);
+                    }
+                    for row in all {
+                        let me = this.clone();
+                        let stop = shutdown.clone();
+                        in_flight.spawn(async move { me.send_row(row, stop).await });
+                    }
+                    // No claim of our own this time: go straight back to waiting.
+                    look = false;
+                }
                 _ = notify.notified() => {}
                 _ = tokio::time::sleep(this.cfg.sweep_interval) => {}
                 // A finished send only matters when every slot is taken:
                 // otherwise the next poke or sweep claims soon enough, and
                 // claiming after every send would scan the outbox per send.
                 Some(_) = in_flight.join_next(), if in_flight.len() >= this.cfg.max_in_flight => {}
+            }
+        }
+        // Rows handed over but not started: give them back at once.
+        if let Some(mut h) = handed.take() {
+            h.close();
+            while let Ok(rows) = h.try_recv() {
+                for row in rows {
+                    let r = this
+                        .release(&row, this.clock.now_ms(), false, "shutdown")
+                        .await;
+                    if let Err(e) = r {
+                        tracing::warn!(outbox_id = row.id, error = %e, "could not release outbox row");
+                    }
+                }
             }
         }
         while in_flight.join_next().await.is_some() {}

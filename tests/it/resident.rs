@@ -368,6 +368,7 @@ on_both_backends!(
     the_region_list_is_paged,
     the_language_can_be_changed_with_the_language_command,
     a_dialogue_saved_by_someone_else_in_between_is_not_overwritten,
+    one_batch_of_several_chats_answers_each_from_its_own_state,
 );
 
 async fn an_unpaid_wages_case_shared_from_liuba_goes_to_the_labour_committee_in_chinese(
@@ -1377,4 +1378,133 @@ async fn a_dialogue_saved_by_someone_else_in_between_is_not_overwritten(db: &Tes
     ));
     let stored = conversations::load(&mut c, 7).await.unwrap().unwrap();
     assert_eq!((stored.state.as_str(), stored.version), ("{\"a\":1}", 2));
+}
+
+/// The applier takes several chats in one transaction and reads their
+/// records and dialogues up front; each chat must still be answered from
+/// its own state, and a chat marked unreachable that writes again becomes
+/// reachable.
+async fn one_batch_of_several_chats_answers_each_from_its_own_state(db: &TestDb) {
+    use jiefen::storage::reachability;
+    use jiefen::telegram::applier::{Applier, ApplierConfig};
+    use jiefen::telegram::fake_api::{updates, FakeUser};
+    let bot = bot(db).await;
+    // A (Chinese) and B (English) have consented and stand at the
+    // description question.
+    let a = person(8101, "zh-CN");
+    let out = at_category(&bot, &a, Lang::ZhCn).await;
+    bot.press(&a, &out, &tr(Lang::ZhCn, "category-labor")).await;
+    let b = person(8102, "en");
+    let out = at_category(&bot, &b, Lang::En).await;
+    bot.press(&b, &out, &tr(Lang::En, "category-neighbor"))
+        .await;
+    let mut c = db.storage.acquire().await.unwrap();
+    // Telegram refused a message to B since (a 403).
+    reachability::mark_unreachable(&mut c, b.user)
+        .await
+        .unwrap();
+    // M is a linked mediator; N has never written.
+    let committee: i64 = sqlx::query_scalar("SELECT MIN(id) FROM committees")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO mediators (committee_id, name, telegram_user_id, chat_id, language, created_at)
+         VALUES ($1, '王调解', 8103, 8103, 'zh-CN', 0)",
+    )
+    .bind(committee)
+    .execute(&mut *c)
+    .await
+    .unwrap();
+    drop(c);
+
+    let (ua, ub, um, un) = (
+        FakeUser::new(8101, "zh-hans"),
+        FakeUser::new(8102, "en"),
+        FakeUser::new(8103, "zh-hans"),
+        FakeUser::new(8104, "zh-hans"),
+    );
+    let mut batch = vec![
+        updates::text(&ua, 500, "老板欠了三个月工资"),
+        updates::text(&ub, 500, "The neighbour's dog barks all night"),
+        updates::command(&um, 500, "/help"),
+        updates::command(&un, 500, "/start"),
+    ];
+    for (i, u) in batch.iter_mut().enumerate() {
+        u["update_id"] = serde_json::json!(810_000 + i as i64);
+    }
+    jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
+        .await
+        .unwrap();
+    let applier = Applier::new(
+        db.storage.clone(),
+        Arc::new(bot.clock.clone()),
+        Arc::new(bot.engine.clone()),
+        None,
+        Arc::new(tokio::sync::Notify::new()),
+        ApplierConfig::default(),
+    );
+    assert_eq!(
+        applier.apply_batch().await.unwrap(),
+        4,
+        "one batch takes all four"
+    );
+
+    let queued = |chat: i64| async move {
+        let mut c = db.storage.acquire().await.unwrap();
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = $1 ORDER BY id")
+                .bind(chat)
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+        rows.join("\n")
+    };
+    // The question's opening words (its limit is a setting).
+    let opening = |lang| -> String { tr(lang, "ask-other-party").chars().take(8).collect() };
+    let (ask_zh, ask_en) = (opening(Lang::ZhCn), opening(Lang::En));
+    let to_a = queued(a.user).await;
+    assert!(
+        to_a.contains(&ask_zh),
+        "A is asked step 3 in Chinese: {to_a}"
+    );
+    let to_b = queued(b.user).await;
+    assert!(
+        to_b.contains(&ask_en),
+        "B is asked step 3 in English: {to_b}"
+    );
+    assert!(!to_b.contains(&ask_zh));
+    let to_m = queued(8103).await;
+    assert!(
+        !to_m.is_empty() && !to_m.contains(&ask_zh),
+        "M gets the desk: {to_m}"
+    );
+    let to_n = queued(8104).await;
+    assert!(
+        to_n.contains(&tr(Lang::ZhCn, "btn-agree")),
+        "N is shown the privacy notice: {to_n}"
+    );
+    assert!(matches!(
+        bot.state(&a).await,
+        Some(State::Filing {
+            step: Step::OtherParty,
+            ..
+        })
+    ));
+    let mut c = db.storage.acquire().await.unwrap();
+    assert_eq!(
+        reachability::resident_reachable(&mut c, b.user)
+            .await
+            .unwrap(),
+        Some(true),
+        "B wrote again, so B can be written to"
+    );
+    let drafts: Vec<String> = sqlx::query_scalar(
+        "SELECT state FROM conversations WHERE chat_id IN (8101, 8102) ORDER BY chat_id",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    assert!(drafts[0].contains("老板欠了三个月工资"), "{}", drafts[0]);
+    assert!(drafts[1].contains("barks all night"), "{}", drafts[1]);
 }

@@ -39,6 +39,7 @@ on_both_backends!(
     shutting_down_finishes_the_update_in_flight_and_takes_no_new_ones,
     a_button_answer_does_not_wait_behind_the_chats_messages,
     several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_order,
+    replies_are_claimed_in_their_batch_and_released_when_the_sender_has_stopped,
 );
 
 fn echo() -> Arc<EchoHandler> {
@@ -890,4 +891,84 @@ async fn several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_o
         );
     }
     assert_eq!(inbox_counts(db).await, (3, 6, 0));
+}
+
+/// Who holds a claim on the chat's outbox rows, and until when they are
+/// due.
+async fn claims(db: &TestDb, chat: i64) -> Vec<(Option<String>, i64)> {
+    let mut c = db.storage.acquire().await.unwrap();
+    sqlx::query_as("SELECT claimed_by, next_attempt_at FROM outbox WHERE chat_id = $1 ORDER BY id")
+        .bind(chat)
+        .fetch_all(&mut *c)
+        .await
+        .unwrap()
+}
+
+async fn replies_are_claimed_in_their_batch_and_released_when_the_sender_has_stopped(db: &TestDb) {
+    use jiefen::telegram::applier::{Applier, ApplierConfig};
+    let fake = FakeBotApi::start().await.unwrap();
+    let store = |user: FakeUser, update_id: i64| async move {
+        let mut u = updates::text(&user, 1, "你好");
+        u["update_id"] = serde_json::json!(update_id);
+        jiefen::telegram::intake::store_batch(&db.storage, &[u], 0)
+            .await
+            .unwrap();
+    };
+    let sender = Sender::new(
+        &fake.url(),
+        &Secret::new(fake.token()),
+        db.storage.clone(),
+        clock(),
+        None,
+        "instance-h".into(),
+        SenderConfig {
+            // Nothing is looked for again within the test: what is sent
+            // was handed over.
+            sweep_interval: Duration::from_secs(3600),
+            ..Default::default()
+        },
+    );
+    let applier = Applier::new(
+        db.storage.clone(),
+        clock(),
+        Arc::new(EchoHandler::default()),
+        None,
+        Arc::new(Notify::new()),
+        ApplierConfig::default(),
+    )
+    .with_handoff(sender.handoff());
+
+    // The reply is claimed for the sender in the transaction that queued it.
+    store(FakeUser::new(6101, "en"), 710_000_001).await;
+    assert_eq!(applier.apply_batch().await.unwrap(), 1);
+    let held = claims(db, 6101).await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].0.as_deref(), Some("instance-h"));
+    // The sender, never poked, sends it.
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(sender.run(Arc::new(Notify::new()), shutdown.clone()));
+    eventually("the handed-over reply is sent", || async {
+        texts(&fake, 6101).len() == 1
+    })
+    .await;
+    eventually("and marked sent", || async {
+        outbox_rows(db, 6101).await[0].status == OutboxStatus::Sent
+    })
+    .await;
+    shutdown.cancel();
+    running.await.unwrap();
+
+    // With the sender stopped, a claimed reply is released at once rather
+    // than held until its lease ends.
+    store(FakeUser::new(6102, "en"), 710_000_002).await;
+    let before = chrono::Utc::now().timestamp_millis();
+    assert_eq!(applier.apply_batch().await.unwrap(), 1);
+    let held = claims(db, 6102).await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].0, None, "not held by anyone");
+    assert!(
+        held[0].1 <= chrono::Utc::now().timestamp_millis() && held[0].1 >= before,
+        "due now: {held:?}"
+    );
+    assert_eq!(outbox_rows(db, 6102).await[0].status, OutboxStatus::Pending);
 }

@@ -1,0 +1,114 @@
+//! What a batch of updates reads about its chats, read up front: one
+//! statement per table for the whole batch instead of one per update.
+//!
+//! The applier loads these rows at the start of a batch transaction for
+//! every chat and user in it; a handler then takes each row once, in place
+//! of reading it. A row is taken at most once: a second read in the same
+//! update (after the handler may have written it) goes to the database.
+//! This is exact because a batch holds at most one update per chat, and
+//! these rows (a person's resident and mediator record, a chat's dialogue
+//! and reachability) are written inside a batch only by the update of their
+//! own chat.
+
+use super::conversations::{self, StoredDialogue};
+use super::mediator_desk::{self, Mediator};
+use super::reachability;
+use super::residents::{self, ResidentRecord};
+use super::{Conn, StorageError, Tx};
+use std::collections::{HashMap, HashSet};
+
+/// Rows read for a batch, by Telegram user id or chat id. Empty outside
+/// a batch, where every lookup goes to the database.
+#[derive(Debug, Default)]
+pub struct Prefetched {
+    residents: HashMap<i64, Option<ResidentRecord>>,
+    mediators: HashMap<i64, Option<Mediator>>,
+    dialogues: HashMap<i64, Option<StoredDialogue>>,
+    /// Chats whose reachability was looked at, and whether someone there
+    /// is marked unreachable.
+    unreachable: HashMap<i64, bool>,
+}
+
+/// Reads, in four statements, the resident and mediator records of
+/// `users`, and the dialogues and reachability of `chats`, into the
+/// transaction (replacing what an earlier call left).
+pub async fn load(tx: &mut Tx, users: &[i64], chats: &[i64]) -> Result<(), StorageError> {
+    let users = distinct(users);
+    let chats = distinct(chats);
+    let mut p = Prefetched {
+        residents: users.iter().map(|u| (*u, None)).collect(),
+        mediators: users.iter().map(|u| (*u, None)).collect(),
+        dialogues: chats.iter().map(|c| (*c, None)).collect(),
+        unreachable: chats.iter().map(|c| (*c, false)).collect(),
+    };
+    for r in residents::by_users(tx, &users).await? {
+        p.residents.insert(r.telegram_user_id, Some(r));
+    }
+    for m in mediator_desk::by_telegram_users(tx, &users).await? {
+        if let Some(u) = m.telegram_user_id {
+            p.mediators.insert(u, Some(m));
+        }
+    }
+    for (chat, d) in conversations::load_many(tx, &chats).await? {
+        p.dialogues.insert(chat, Some(d));
+    }
+    for chat in reachability::unreachable_among(tx, &chats).await? {
+        p.unreachable.insert(chat, true);
+    }
+    *tx.prefetched() = p;
+    Ok(())
+}
+
+fn distinct(v: &[i64]) -> Vec<i64> {
+    let mut seen = HashSet::with_capacity(v.len());
+    v.iter().copied().filter(|x| seen.insert(*x)).collect()
+}
+
+/// The resident with this Telegram user id: the batch's row if it has
+/// one, else read now.
+pub async fn resident_by_user(
+    tx: &mut Tx,
+    user_id: i64,
+) -> Result<Option<ResidentRecord>, StorageError> {
+    match tx.prefetched().residents.remove(&user_id) {
+        Some(r) => Ok(r),
+        None => residents::get_by_user(tx, user_id).await,
+    }
+}
+
+/// The mediator linked to this Telegram account: the batch's row if it
+/// has one, else read now.
+pub async fn mediator_by_user(tx: &mut Tx, user_id: i64) -> Result<Option<Mediator>, StorageError> {
+    match tx.prefetched().mediators.remove(&user_id) {
+        Some(m) => Ok(m),
+        None => mediator_desk::by_telegram_user(tx, user_id).await,
+    }
+}
+
+/// The chat's stored dialogue, if the batch read it (`None`: not read;
+/// `Some(None)`: the chat has none). The caller reads it itself otherwise.
+pub fn take_dialogue(tx: &mut Tx, chat_id: i64) -> Option<Option<StoredDialogue>> {
+    tx.prefetched().dialogues.remove(&chat_id)
+}
+
+/// `pre` (what [`take_dialogue`] gave) when the batch read the dialogue,
+/// else the chat's dialogue read now.
+pub async fn dialogue_or_load(
+    conn: &mut Conn,
+    chat_id: i64,
+    pre: Option<Option<StoredDialogue>>,
+) -> Result<Option<StoredDialogue>, StorageError> {
+    match pre {
+        Some(d) => Ok(d),
+        None => conversations::load(conn, chat_id).await,
+    }
+}
+
+/// Marks everyone using `chat_id` reachable again; nothing to write when
+/// the batch already saw that nobody there is marked unreachable.
+pub async fn mark_reachable(tx: &mut Tx, chat_id: i64) -> Result<(), StorageError> {
+    if tx.prefetched().unreachable.remove(&chat_id) == Some(false) {
+        return Ok(());
+    }
+    reachability::mark_reachable(tx, chat_id).await
+}
