@@ -170,6 +170,17 @@ pub async fn enqueue_all(
     case_id: Option<i64>,
     now: i64,
 ) -> Result<usize, StorageError> {
+    Ok(enqueue_ids(conn, msgs, case_id, now).await?.len())
+}
+
+/// Like [`enqueue_all`], returning the ids of the rows queued (one per
+/// Telegram call), so the caller can claim exactly these ([`claim_ids`]).
+pub async fn enqueue_ids(
+    conn: &mut Conn,
+    msgs: &[OutMessage],
+    case_id: Option<i64>,
+    now: i64,
+) -> Result<Vec<i64>, StorageError> {
     let rows: Vec<(i64, &'static str, String)> = msgs
         .iter()
         .flat_map(|m| {
@@ -178,23 +189,70 @@ pub async fn enqueue_all(
                 .map(move |body| (m.chat_id, method_of(&body), super::json_text(&body)))
         })
         .collect();
+    let mut ids = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(100) {
         // $1 is the case, $2 the time; each row binds three more.
         let values = super::value_rows(chunk.len(), 3, 2, "$1, 'pending', 0, $2, $2");
         let sql = format!(
             "INSERT INTO outbox (chat_id, method, payload, case_id, status, attempts,
                                  next_attempt_at, created_at)
-             VALUES {values}"
+             VALUES {values} RETURNING id"
         );
-        let mut q = sqlx::query(&sql).bind(case_id).bind(now);
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(case_id).bind(now);
         for (chat, method, payload) in chunk {
             q = q.bind(*chat).bind(*method).bind(payload.as_str());
         }
-        q.execute(&mut *conn)
-            .await
-            .map_err(|e| super::classify(e, "outbox message"))?;
+        ids.extend(
+            q.fetch_all(&mut *conn)
+                .await
+                .map_err(|e| super::classify(e, "outbox message"))?,
+        );
     }
-    Ok(rows.len())
+    Ok(ids)
+}
+
+/// The rows a claim may take: pending, due, not under another lease, and
+/// the oldest pending message of their chat (callback answers need not
+/// wait for earlier messages). Expects the claimed table as `o`.
+const CLAIMABLE: &str = "o.status = 'pending' AND o.next_attempt_at <= $3
+               AND (o.claimed_until IS NULL OR o.claimed_until < $3)
+               AND (o.method = 'answerCallbackQuery' OR NOT EXISTS (
+                   SELECT 1 FROM outbox p
+                   WHERE p.chat_id = o.chat_id AND p.status = 'pending' AND p.id < o.id
+                     AND p.method <> 'answerCallbackQuery'))";
+
+/// Claims those of `ids` that are claimable now (see [`claim_due`]) for
+/// `instance` until `lease_until`. The applier claims the replies it has
+/// just queued this way, in the same transaction: only its own rows are
+/// looked at, however many other replies wait in the outbox. A reply that
+/// waits behind an earlier message to its chat is left for the sender,
+/// which looks again when that message is marked sent.
+pub async fn claim_ids(
+    conn: &mut Conn,
+    instance: &str,
+    now: i64,
+    lease_until: i64,
+    ids: &[i64],
+) -> Result<Vec<OutboxRow>, StorageError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
+             WHERE id IN (
+                 SELECT o.id FROM outbox o
+                 WHERE o.id IN ({}) AND {CLAIMABLE})
+             RETURNING {COLUMNS}",
+            super::placeholder_list(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql).bind(instance).bind(lease_until).bind(now);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        read_claimed(conn, &rows, &mut out).await?;
+    }
+    out.sort_by_key(|r| r.id);
+    Ok(out)
 }
 
 /// Claims up to `limit` due rows for `instance` until `lease_until`, oldest
@@ -218,12 +276,7 @@ pub async fn claim_due(
         "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
          WHERE id IN (
              SELECT o.id FROM outbox o
-             WHERE o.status = 'pending' AND o.next_attempt_at <= $3
-               AND (o.claimed_until IS NULL OR o.claimed_until < $3)
-               AND (o.method = 'answerCallbackQuery' OR NOT EXISTS (
-                   SELECT 1 FROM outbox p
-                   WHERE p.chat_id = o.chat_id AND p.status = 'pending' AND p.id < o.id
-                     AND p.method <> 'answerCallbackQuery'))
+             WHERE {CLAIMABLE}
              ORDER BY o.id LIMIT $4{skip_locked})
          RETURNING {COLUMNS}"
     );
@@ -235,11 +288,21 @@ pub async fn claim_due(
         .fetch_all(&mut *conn)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+    read_claimed(conn, &rows, &mut out).await?;
+    out.sort_by_key(|r| r.id);
+    Ok(out)
+}
+
+/// Reads claimed rows into `out`. A row that cannot be read would otherwise
+/// be claimed again and again and hold up its chat: it is failed instead.
+async fn read_claimed(
+    conn: &mut Conn,
+    rows: &[sqlx::any::AnyRow],
+    out: &mut Vec<OutboxRow>,
+) -> Result<(), StorageError> {
+    for r in rows {
         match row_to_outbox(r) {
             Ok(row) => out.push(row),
-            // A row that cannot be read would otherwise be claimed forever
-            // and hold up its chat: fail it and go on.
             Err(StorageError::Corrupt(what)) => {
                 let id: i64 = r.try_get("id")?;
                 mark_failed(conn, id, &what).await?;
@@ -247,8 +310,7 @@ pub async fn claim_due(
             Err(e) => return Err(e),
         }
     }
-    out.sort_by_key(|r| r.id);
-    Ok(out)
+    Ok(())
 }
 
 /// Marks rows sent, with one statement per 500.

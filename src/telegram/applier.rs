@@ -266,21 +266,28 @@ impl Applier {
         }
         // Every reply of the batch in one insert, in the order the updates
         // were applied (so each chat's replies keep their order).
-        let queued = outbox::enqueue_all(&mut tx, &replies, None, now).await?;
+        let queued = outbox::enqueue_ids(&mut tx, &replies, None, now).await?;
         inbox::mark_done_many(&mut tx, &applied, now).await?;
+        // Only this batch's own replies are claimed: a claim over the
+        // oldest due rows would scan every reply waiting behind an earlier
+        // message to its chat, which under load is most of the outbox.
         let claimed = match &self.handoff {
-            Some(h) if queued > 0 => {
+            Some(h) if !queued.is_empty() => {
                 let lease_until = now + h.lease().as_millis() as i64;
-                outbox::claim_due(&mut tx, h.instance(), now, lease_until, queued as i64).await?
+                outbox::claim_ids(&mut tx, h.instance(), now, lease_until, &queued).await?
             }
             _ => vec![],
         };
         tx.commit().await?;
-        tracing::debug!(updates = rows.len(), replies = queued, "applied a batch");
-        // Without a handoff, or when the claim may have left due rows
-        // behind, the sender looks for them itself.
-        let more_due = self.handoff.is_none() || claimed.len() >= queued;
-        if queued > 0 && more_due {
+        tracing::debug!(
+            updates = rows.len(),
+            replies = queued.len(),
+            "applied a batch"
+        );
+        // Without a handoff the sender looks for the replies itself. With
+        // one, a reply left unclaimed waits behind an earlier message to
+        // its chat, and the sender looks again when that one is marked sent.
+        if !queued.is_empty() && self.handoff.is_none() {
             self.outbox_notify.notify_one();
         }
         if let (Some(h), false) = (&self.handoff, claimed.is_empty()) {

@@ -40,6 +40,7 @@ on_both_backends!(
     a_button_answer_does_not_wait_behind_the_chats_messages,
     several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_order,
     replies_are_claimed_in_their_batch_and_released_when_the_sender_has_stopped,
+    a_batch_claims_only_its_own_replies_and_none_that_wait_behind_an_earlier_message,
 );
 
 fn echo() -> Arc<EchoHandler> {
@@ -971,4 +972,54 @@ async fn replies_are_claimed_in_their_batch_and_released_when_the_sender_has_sto
         "due now: {held:?}"
     );
     assert_eq!(outbox_rows(db, 6102).await[0].status, OutboxStatus::Pending);
+}
+
+async fn a_batch_claims_only_its_own_replies_and_none_that_wait_behind_an_earlier_message(
+    db: &TestDb,
+) {
+    // Queued earlier by someone else: a notice to chat 6201 that is still
+    // unsent, and one to chat 6203 that is due.
+    enqueue_all(
+        db,
+        &[
+            OutMessage::text(6201, "较早的通知"),
+            OutMessage::text(6203, "别处的通知"),
+        ],
+    )
+    .await;
+    let mut tx = db.storage.begin().await.unwrap();
+    let ids = outbox::enqueue_ids(
+        &mut tx,
+        &[
+            OutMessage::text(6201, "第二条"),
+            OutMessage::text(6202, "第一条"),
+            OutMessage::text(6202, "第二条"),
+        ],
+        None,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 3);
+    let claimed = outbox::claim_ids(&mut tx, "me", 0, 60_000, &ids)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // Only 6202's first reply: 6201's waits behind the earlier notice,
+    // 6202's second behind its first, and 6203's is not the batch's.
+    let got: Vec<(i64, String)> = claimed
+        .iter()
+        .map(|r| match &r.body {
+            jiefen::outgoing::OutBody::Text { html, .. } => (r.chat_id, html.clone()),
+            other => panic!("unexpected body {other:?}"),
+        })
+        .collect();
+    assert_eq!(got, vec![(6202, "第一条".to_owned())]);
+    assert_eq!(claims(db, 6201).await, vec![(None, 0), (None, 0)]);
+    assert_eq!(
+        claims(db, 6202).await,
+        vec![(Some("me".to_owned()), 60_000), (None, 0)]
+    );
+    assert_eq!(claims(db, 6203).await, vec![(None, 0)]);
 }
