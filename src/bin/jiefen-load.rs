@@ -80,6 +80,15 @@ struct FilingArgs {
     /// when the rate needs more residents for a steady window).
     #[arg(long, default_value_t = 2000)]
     latency_updates: usize,
+    /// Updates a second offered in the latency phase; a quarter of the
+    /// saturation rate when not given.
+    #[arg(long)]
+    latency_rate: Option<f64>,
+    /// How long a latency-phase resident reads before the next step (ms);
+    /// more than the 1.1 s the sender leaves between two messages to one
+    /// chat, so the bot's reply has arrived in full.
+    #[arg(long, default_value_t = 2500, value_parser = clap::value_parser!(u64).range(1200..))]
+    think_ms: u64,
     /// Seconds the floor probe runs.
     #[arg(long, default_value_t = 3)]
     floor_secs: u64,
@@ -747,12 +756,12 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     // Latency at a quarter of the maximum rate. Residents arrive one after
     // another, as they would in a town, each filing at a reader's pace, so
     // every step of the filing is in the mix at any moment.
-    let offered = (rate / 4.0).max(1.0);
+    let offered = a.latency_rate.unwrap_or(rate / 4.0).max(1.0);
     // Each resident thinks long enough for Telegram's one-message-a-second
-    // per chat never to delay the first reply: 2.5 s is well past the 1.1 s
-    // the sender leaves between two messages to one chat, so a resident
-    // never acts while the bot's reply is still arriving.
-    let think = Duration::from_millis(2500);
+    // per chat never to delay the first reply: 2.5 s by default, well past
+    // the 1.1 s the sender leaves between two messages to one chat, so a
+    // resident never acts while the bot's reply is still arriving.
+    let think = Duration::from_millis(a.think_ms);
     // A filing lasts about STEPS × think (~25 s); new residents arrive at
     // offered / STEPS a second, so that about offered updates a second are
     // offered once the first residents are done. Enough residents that

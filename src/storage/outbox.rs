@@ -255,6 +255,46 @@ pub async fn claim_ids(
     Ok(out)
 }
 
+/// Claims the rows of `chats` that are claimable now (see [`claim_due`]):
+/// after the sender marks a chat's message sent, the chat's next message is
+/// claimable, and this finds it from the chat alone, however many replies
+/// to other chats wait in the outbox.
+pub async fn claim_next_of_chats(
+    conn: &mut Conn,
+    instance: &str,
+    now: i64,
+    lease_until: i64,
+    chats: &[i64],
+) -> Result<Vec<OutboxRow>, StorageError> {
+    let skip_locked = if conn.backend_name() == "PostgreSQL" {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let mut chats = chats.to_vec();
+    chats.sort_unstable();
+    chats.dedup();
+    let mut out = Vec::new();
+    for chunk in chats.chunks(500) {
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
+             WHERE id IN (
+                 SELECT o.id FROM outbox o
+                 WHERE o.chat_id IN ({}) AND {CLAIMABLE}{skip_locked})
+             RETURNING {COLUMNS}",
+            super::placeholder_list(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql).bind(instance).bind(lease_until).bind(now);
+        for chat in chunk {
+            q = q.bind(*chat);
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        read_claimed(conn, &rows, &mut out).await?;
+    }
+    out.sort_by_key(|r| r.id);
+    Ok(out)
+}
+
 /// Claims up to `limit` due rows for `instance` until `lease_until`, oldest
 /// first, at most the oldest pending one per chat. A claimed row's next
 /// attempt moves to the end of its lease, so rows being sent drop out of

@@ -23,7 +23,8 @@
 //! message; a row whose mark is not yet committed stays claimed by this
 //! instance, so nobody else sends it meanwhile. A chat's next message waits
 //! for its predecessor's mark, but it would wait longer anyway: one message
-//! a second per chat.
+//! a second per chat. The transaction of the marks also claims those
+//! chats' next messages, so they need no scan of the outbox.
 
 use crate::clock::SharedClock;
 use crate::config::Secret;
@@ -220,8 +221,9 @@ pub struct Sender {
     instance: String,
     cfg: SenderConfig,
     limiter: Arc<RateLimiter>,
-    sent: mpsc::UnboundedSender<i64>,
-    sent_rx: Mutex<Option<mpsc::UnboundedReceiver<i64>>>,
+    /// Rows Telegram accepted (id, chat), for the "sent" marks.
+    sent: mpsc::UnboundedSender<(i64, i64)>,
+    sent_rx: Mutex<Option<mpsc::UnboundedReceiver<(i64, i64)>>>,
     handoff: mpsc::UnboundedSender<Vec<OutboxRow>>,
     handoff_rx: Mutex<Option<mpsc::UnboundedReceiver<Vec<OutboxRow>>>>,
 }
@@ -312,58 +314,87 @@ impl Sender {
     }
 
     /// Writes "sent" marks in batches until `done`, then writes the rest.
+    /// With each batch of marks it claims the next message of those chats
+    /// (it has just become the oldest pending one) and hands it to the
+    /// send loop: a chat's next message needs no scan of the outbox.
     async fn record_sent(
-        storage: Storage,
-        clock: SharedClock,
-        mut rx: mpsc::UnboundedReceiver<i64>,
+        self: Arc<Self>,
+        mut rx: mpsc::UnboundedReceiver<(i64, i64)>,
         done: CancellationToken,
-        notify: Arc<Notify>,
-        interval: Duration,
     ) {
-        let mut ids = Vec::new();
+        let mut sent = Vec::new();
         loop {
             let closing = tokio::select! {
                 biased;
-                n = rx.recv_many(&mut ids, 1024) => n == 0,
+                n = rx.recv_many(&mut sent, 1024) => n == 0,
                 _ = done.cancelled() => true,
             };
             if closing {
-                while let Ok(id) = rx.try_recv() {
-                    ids.push(id);
+                while let Ok(one) = rx.try_recv() {
+                    sent.push(one);
                 }
             }
-            if !ids.is_empty() {
-                Self::mark_sent_batch(&storage, &clock, &ids).await;
-                ids.clear();
-                // A chat's next row waits until the one before it is marked
-                // sent: look for it now rather than at the next sweep.
-                notify.notify_one();
+            if !sent.is_empty() {
+                // After the send loop has stopped nothing more is claimed.
+                let next = self.mark_sent_batch(&sent, !closing).await;
+                sent.clear();
+                if !next.is_empty() {
+                    self.hand_over(next).await;
+                }
             }
             if closing {
                 break;
             }
             // Let marks gather: one commit per interval at most.
             tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
+                _ = tokio::time::sleep(self.cfg.sent_mark_interval) => {}
                 _ = done.cancelled() => {}
             }
         }
     }
 
-    async fn mark_sent_batch(storage: &Storage, clock: &SharedClock, ids: &[i64]) {
+    /// Gives rows claimed for this sender to its send loop, or releases
+    /// them when the loop has stopped.
+    async fn hand_over(&self, rows: Vec<OutboxRow>) {
+        let Err(back) = self.handoff.send(rows) else {
+            return;
+        };
+        for row in back.0 {
+            let r = self
+                .release(&row, self.clock.now_ms(), false, "shutdown")
+                .await;
+            if let Err(e) = r {
+                tracing::warn!(outbox_id = row.id, error = %e, "could not release outbox row");
+            }
+        }
+    }
+
+    /// Marks `sent` (id, chat) sent and, when `claim_next`, claims those
+    /// chats' next messages in the same transaction; returns them.
+    async fn mark_sent_batch(&self, sent: &[(i64, i64)], claim_next: bool) -> Vec<OutboxRow> {
+        let ids: Vec<i64> = sent.iter().map(|(id, _)| *id).collect();
+        let chats: Vec<i64> = sent.iter().map(|(_, chat)| *chat).collect();
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=5 {
             let r = async {
-                let mut tx = storage.begin().await?;
-                outbox::mark_sent_many(&mut tx, ids, clock.now_ms()).await?;
+                let now = self.clock.now_ms();
+                let mut tx = self.storage.begin().await?;
+                outbox::mark_sent_many(&mut tx, &ids, now).await?;
+                let next = if claim_next {
+                    let lease_until = now + self.cfg.lease.as_millis() as i64;
+                    outbox::claim_next_of_chats(&mut tx, &self.instance, now, lease_until, &chats)
+                        .await?
+                } else {
+                    vec![]
+                };
                 tx.commit().await?;
-                Ok::<_, StorageError>(())
+                Ok::<_, StorageError>(next)
             }
             .await;
             match r {
-                Ok(()) => {
-                    tracing::debug!(rows = ids.len(), "marked sent");
-                    return;
+                Ok(next) => {
+                    tracing::debug!(rows = ids.len(), next = next.len(), "marked sent");
+                    return next;
                 }
                 Err(e) if attempt < 5 => {
                     tracing::warn!(error = %e, attempt, "could not mark rows sent; retrying");
@@ -377,33 +408,26 @@ impl Sender {
                 }
             }
         }
+        vec![]
     }
 
     /// Sends until `shutdown`, then finishes sends in flight (a send still
     /// waiting for its slot is released for another instance or restart).
     pub async fn run(self, notify: Arc<Notify>, shutdown: CancellationToken) {
         let recorder_done = CancellationToken::new();
-        let recorder = self
+        let sent_rx = self
             .sent_rx
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .map(|rx| {
-                tokio::spawn(Self::record_sent(
-                    self.storage.clone(),
-                    self.clock.clone(),
-                    rx,
-                    recorder_done.clone(),
-                    notify.clone(),
-                    self.cfg.sent_mark_interval,
-                ))
-            });
+            .take();
         let mut handed = self
             .handoff_rx
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
         let this = Arc::new(self);
+        let recorder =
+            sent_rx.map(|rx| tokio::spawn(this.clone().record_sent(rx, recorder_done.clone())));
         let mut in_flight: JoinSet<()> = JoinSet::new();
         // Whether to look for due rows before waiting again (not after
         // rows were handed over: nothing else became due).
@@ -530,7 +554,7 @@ impl Sender {
         });
         match outcome {
             Outcome::Sent => {
-                if self.sent.send(row.id).is_err() {
+                if self.sent.send((row.id, row.chat_id)).is_err() {
                     // No recorder (run has ended): mark it on its own.
                     let mut tx = self.storage.begin().await?;
                     outbox::mark_sent(&mut tx, row.id, now).await?;

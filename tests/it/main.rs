@@ -9,6 +9,7 @@ mod chat;
 mod cli;
 mod e2e;
 mod import;
+mod load;
 mod mediator;
 mod oversight;
 mod oversight_wiring;

@@ -41,6 +41,7 @@ on_both_backends!(
     several_chats_are_applied_in_one_transaction_each_exactly_once_and_in_order,
     replies_are_claimed_in_their_batch_and_released_when_the_sender_has_stopped,
     a_batch_claims_only_its_own_replies_and_none_that_wait_behind_an_earlier_message,
+    a_chats_next_message_is_claimed_with_the_sent_mark_of_the_one_before,
 );
 
 fn echo() -> Arc<EchoHandler> {
@@ -1022,4 +1023,64 @@ async fn a_batch_claims_only_its_own_replies_and_none_that_wait_behind_an_earlie
         vec![(Some("me".to_owned()), 60_000), (None, 0)]
     );
     assert_eq!(claims(db, 6203).await, vec![(None, 0)]);
+}
+
+async fn a_chats_next_message_is_claimed_with_the_sent_mark_of_the_one_before(db: &TestDb) {
+    let fake = FakeBotApi::start().await.unwrap();
+    enqueue_all(
+        db,
+        &[
+            OutMessage::text(6301, "第一条"),
+            OutMessage::text(6301, "第二条"),
+            OutMessage::text(6301, "第三条"),
+            OutMessage::text(6302, "另一位"),
+        ],
+    )
+    .await;
+    let sender = Sender::new(
+        &fake.url(),
+        &Secret::new(fake.token()),
+        db.storage.clone(),
+        clock(),
+        None,
+        "instance-n".into(),
+        SenderConfig {
+            // Never swept and never poked: only the claims made with the
+            // "sent" marks can find the later messages.
+            sweep_interval: Duration::from_secs(3600),
+            per_chat_interval: Duration::from_millis(200),
+            ..Default::default()
+        },
+    );
+    // The chats' first messages are handed over, as the applier does.
+    let mut tx = db.storage.begin().await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let first =
+        outbox::claim_next_of_chats(&mut tx, "instance-n", now, now + 60_000, &[6301, 6302])
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.chat_id).collect::<Vec<_>>(),
+        vec![6301, 6302],
+        "one message per chat, the oldest"
+    );
+    sender.handoff().give(first).unwrap();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(sender.run(Arc::new(Notify::new()), shutdown.clone()));
+    eventually("every message of chat 6301 is sent", || async {
+        texts(&fake, 6301).len() == 3
+    })
+    .await;
+    assert_eq!(texts(&fake, 6301), vec!["第一条", "第二条", "第三条"]);
+    assert_eq!(texts(&fake, 6302), vec!["另一位"]);
+    eventually("and marked sent", || async {
+        outbox_rows(db, 6301)
+            .await
+            .iter()
+            .all(|r| r.status == OutboxStatus::Sent)
+    })
+    .await;
+    shutdown.cancel();
+    running.await.unwrap();
 }

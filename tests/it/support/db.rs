@@ -63,6 +63,21 @@ fn options() -> StorageOptions {
     }
 }
 
+/// `TEST_DATABASE_URL`, or `None` when it is not set (a failure instead
+/// when `JIEFEN_REQUIRE_POSTGRES` is set).
+pub fn postgres_server_url() -> Option<String> {
+    let required = std::env::var(REQUIRE_POSTGRES).is_ok_and(|v| !v.is_empty() && v != "0");
+    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+        assert!(
+            !required,
+            "{REQUIRE_POSTGRES} is set but TEST_DATABASE_URL is not"
+        );
+        eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
+        return None;
+    };
+    Some(url)
+}
+
 impl TestDb {
     /// A fresh SQLite database in a temporary folder.
     pub async fn sqlite() -> TestDb {
@@ -83,15 +98,7 @@ impl TestDb {
     /// A fresh PostgreSQL database, or `None` when `TEST_DATABASE_URL` is
     /// not set (a failure instead when `JIEFEN_REQUIRE_POSTGRES` is set).
     pub async fn postgres() -> Option<TestDb> {
-        let required = std::env::var(REQUIRE_POSTGRES).is_ok_and(|v| !v.is_empty() && v != "0");
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-            assert!(
-                !required,
-                "{REQUIRE_POSTGRES} is set but TEST_DATABASE_URL is not"
-            );
-            eprintln!("TEST_DATABASE_URL not set: PostgreSQL half skipped");
-            return None;
-        };
+        let admin_url = postgres_server_url()?;
         let admin = Storage::connect(
             &admin_url,
             &StorageOptions {
