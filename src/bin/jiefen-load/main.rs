@@ -26,8 +26,15 @@
 //! chats and lets the sender drain them against a fake that enforces
 //! Telegram's limits (30/s overall, 1/s per chat, 429 past them).
 //!
+//! `jiefen-load peer --db … --mode …` (built with `--features peer`) runs
+//! the same phases as `filings` against a peer for comparison: the filing
+//! conversation written with teloxide's dispatcher and dialogue storage.
+//!
 //! Everything listens on 127.0.0.1 only; every phase has a deadline, and
 //! scratch databases are removed at the end.
+
+#[cfg(feature = "peer")]
+mod peer;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -59,6 +66,10 @@ enum What {
     Filings(FilingArgs),
     /// 1,000 notifications to 1,000 chats at Telegram's limits.
     Fanout(FanoutArgs),
+    /// The same measurements of a peer: the filing conversation written
+    /// with teloxide's dispatcher and dialogue storage (`--features peer`).
+    #[cfg(feature = "peer")]
+    Peer(FilingArgs),
 }
 
 #[derive(Parser, Debug)]
@@ -141,6 +152,14 @@ async fn main() -> Result<()> {
             let db = ScratchDb::create(&a.db).await?;
             let deadline = Duration::from_secs(a.deadline_secs);
             let r = tokio::time::timeout(deadline, filings(&db, &a)).await;
+            db.remove().await;
+            r.map_err(|_| anyhow!("the run did not finish within {} s", a.deadline_secs))?
+        }
+        #[cfg(feature = "peer")]
+        What::Peer(a) => {
+            let db = ScratchDb::create(&a.db).await?;
+            let deadline = Duration::from_secs(a.deadline_secs);
+            let r = tokio::time::timeout(deadline, peer::run(&db, &a)).await;
             db.remove().await;
             r.map_err(|_| anyhow!("the run did not finish within {} s", a.deadline_secs))?
         }
@@ -552,9 +571,9 @@ async fn resident(
 
 /// Threads for Telegram's side (the fake and the residents). Shut down
 /// without waiting when dropped, also on an early return.
-struct PeerRuntime(Option<tokio::runtime::Runtime>);
+struct TelegramSide(Option<tokio::runtime::Runtime>);
 
-impl PeerRuntime {
+impl TelegramSide {
     fn new() -> Result<Self> {
         Ok(Self(Some(
             tokio::runtime::Builder::new_multi_thread()
@@ -566,14 +585,14 @@ impl PeerRuntime {
     }
 }
 
-impl std::ops::Deref for PeerRuntime {
+impl std::ops::Deref for TelegramSide {
     type Target = tokio::runtime::Runtime;
     fn deref(&self) -> &tokio::runtime::Runtime {
         self.0.as_ref().expect("running until dropped")
     }
 }
 
-impl Drop for PeerRuntime {
+impl Drop for TelegramSide {
     fn drop(&mut self) {
         if let Some(rt) = self.0.take() {
             rt.shutdown_background();
@@ -686,6 +705,74 @@ async fn count(storage: &Storage, sql: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(sql).fetch_one(&mut *c).await?)
 }
 
+/// What the latency phase measured.
+struct LatencyRun {
+    /// Update-to-reply latencies of the steady window, sorted.
+    sorted: Vec<Duration>,
+    /// Residents who filed.
+    m: usize,
+}
+
+/// The latency phase: residents arrive one after another (a Poisson
+/// stream) from `first_chat`, so that `offered` updates a second are
+/// offered, each filing at a reader's pace. Prints what it measured.
+async fn latency_phase(
+    side: &TelegramSide,
+    fake: &Arc<FakeBotApi>,
+    first_chat: i64,
+    offered: f64,
+    a: &FilingArgs,
+) -> Result<LatencyRun> {
+    // Each resident thinks long enough for Telegram's one-message-a-second
+    // per chat never to delay the first reply: 2.5 s by default, well past
+    // the 1.1 s the sender leaves between two messages to one chat, so a
+    // resident never acts while the bot's reply is still arriving.
+    let think = Duration::from_millis(a.think_ms);
+    // A filing lasts about STEPS × think (~25 s); new residents arrive at
+    // offered / STEPS a second, so that about offered updates a second are
+    // offered once the first residents are done. Enough residents that
+    // arrivals go on for at least twice a filing's length, leaving a steady
+    // window at least as long as one filing.
+    let per_sec = offered / STEPS as f64;
+    let m = a
+        .latency_updates
+        .div_ceil(STEPS)
+        .max((per_sec * 2.0 * STEPS as f64 * think.as_secs_f64()).ceil() as usize);
+    let starts = poisson_starts(m, per_sec);
+    let residents = crowd(side.handle(), fake, first_chat, &starts, think).await?;
+    let total: usize = residents.iter().map(Vec::len).sum();
+    let (window, window_len) = steady_window(&residents)
+        .ok_or_else(|| anyhow!("the latency run had no steady window; raise --latency-updates"))?;
+    if std::env::var_os("JIEFEN_LOAD_STEPS").is_some() {
+        for step in 0..STEPS {
+            let mut v: Vec<Duration> = residents
+                .iter()
+                .filter_map(|r| r.get(step))
+                .map(|s| s.latency)
+                .collect();
+            v.sort();
+            eprintln!(
+                "step {step}: p50 {:.1} ms p99 {:.1} ms",
+                ms(percentile(&v, 0.5)),
+                ms(percentile(&v, 0.99))
+            );
+        }
+    }
+    let mut sorted: Vec<Duration> = window.iter().map(|s| s.latency).collect();
+    sorted.sort();
+    let achieved = sorted.len() as f64 / window_len.as_secs_f64();
+    println!(
+        "quarter rate: offered {offered:.0}/s; steady window {:.1} s, {} of {total} updates, {achieved:.0}/s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        window_len.as_secs_f64(),
+        sorted.len(),
+        ms(percentile(&sorted, 0.5)),
+        ms(percentile(&sorted, 0.99)),
+        ms(sorted.last().copied().unwrap_or_default()),
+    );
+
+    Ok(LatencyRun { sorted, m })
+}
+
 async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     let storage = db.open().await?;
     let settings = durability_settings(&storage).await?;
@@ -707,7 +794,7 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     // Telegram and the residents run on their own threads, as they would
     // in their own process: the application's runtime schedules only the
     // application's tasks.
-    let peer = PeerRuntime::new()?;
+    let peer = TelegramSide::new()?;
     let fake = Arc::new(peer.spawn(FakeBotApi::start()).await??);
     fake.set_lean(true);
     fake.set_webhook_connections(WEBHOOK_CONNECTIONS);
@@ -757,53 +844,8 @@ async fn filings(db: &ScratchDb, a: &FilingArgs) -> Result<()> {
     // another, as they would in a town, each filing at a reader's pace, so
     // every step of the filing is in the mix at any moment.
     let offered = a.latency_rate.unwrap_or(rate / 4.0).max(1.0);
-    // Each resident thinks long enough for Telegram's one-message-a-second
-    // per chat never to delay the first reply: 2.5 s by default, well past
-    // the 1.1 s the sender leaves between two messages to one chat, so a
-    // resident never acts while the bot's reply is still arriving.
-    let think = Duration::from_millis(a.think_ms);
-    // A filing lasts about STEPS × think (~25 s); new residents arrive at
-    // offered / STEPS a second, so that about offered updates a second are
-    // offered once the first residents are done. Enough residents that
-    // arrivals go on for at least twice a filing's length, leaving a steady
-    // window at least as long as one filing.
-    let per_sec = offered / STEPS as f64;
-    let m = a
-        .latency_updates
-        .div_ceil(STEPS)
-        .max((per_sec * 2.0 * STEPS as f64 * think.as_secs_f64()).ceil() as usize);
-    let starts = poisson_starts(m, per_sec);
     let lat_first = FIRST_CHAT + n as i64;
-    let residents = crowd(peer.handle(), &fake, lat_first, &starts, think).await?;
-    let total: usize = residents.iter().map(Vec::len).sum();
-    let (window, window_len) = steady_window(&residents)
-        .ok_or_else(|| anyhow!("the latency run had no steady window; raise --latency-updates"))?;
-    if std::env::var_os("JIEFEN_LOAD_STEPS").is_some() {
-        for step in 0..STEPS {
-            let mut v: Vec<Duration> = residents
-                .iter()
-                .filter_map(|r| r.get(step))
-                .map(|s| s.latency)
-                .collect();
-            v.sort();
-            eprintln!(
-                "step {step}: p50 {:.1} ms p99 {:.1} ms",
-                ms(percentile(&v, 0.5)),
-                ms(percentile(&v, 0.99))
-            );
-        }
-    }
-    let mut sorted: Vec<Duration> = window.iter().map(|s| s.latency).collect();
-    sorted.sort();
-    let achieved = sorted.len() as f64 / window_len.as_secs_f64();
-    println!(
-        "quarter rate: offered {offered:.0}/s; steady window {:.1} s, {} of {total} updates, {achieved:.0}/s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        window_len.as_secs_f64(),
-        sorted.len(),
-        ms(percentile(&sorted, 0.5)),
-        ms(percentile(&sorted, 0.99)),
-        ms(sorted.last().copied().unwrap_or_default()),
-    );
+    let LatencyRun { sorted, m } = latency_phase(&peer, &fake, lat_first, offered, a).await?;
 
     if std::env::var_os("JIEFEN_LOAD_STEPS").is_some() {
         // Where the time goes for some kinds of update: intake to
