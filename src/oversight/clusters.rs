@@ -324,11 +324,19 @@ fn shape_of(members: &[CandidateCase]) -> AlertShape {
 }
 
 /// Whether an alert growing to `count` cases has its shape recomputed from
-/// every member: always while it is small, then at every 20th case. In
-/// between it grows by [`grown_shape`], so a whole town filing at once (an
-/// alert of thousands of cases) does not read every member per filing.
+/// every member: always while it is small, then at every 20th case, and
+/// past 1,000 cases at every 200th, so the members read per filing stay
+/// about five whatever the size. In between it grows by [`grown_shape`],
+/// so a whole town filing at once (an alert of thousands of cases) does
+/// not read every member per filing.
 fn needs_exact_shape(count: i64) -> bool {
-    count <= 100 || count % 20 == 0
+    if count <= 100 {
+        true
+    } else if count <= 1000 {
+        count % 20 == 0
+    } else {
+        count % 200 == 0
+    }
 }
 
 /// The shape of `alert` with one more case at `point`, without reading the
@@ -346,7 +354,10 @@ fn grown_shape(alert: &AlertRecord, point: GeoPoint, parties: i64, at: i64) -> A
     let radius_km = (alert.radius_km + moved).max(centre.distance_km(&point));
     AlertShape {
         centre,
-        radius_km: (radius_km * 1000.0).round() / 1000.0,
+        // Rounded up (to a millimetre), never down: rounding to the nearest
+        // metre at every step would, over a few hundred steps, leave a
+        // member outside the radius.
+        radius_km: (radius_km * 1_000_000.0).ceil() / 1_000_000.0,
         case_count: alert.case_count + 1,
         party_total: alert.party_total + parties,
         first_case_at: alert.first_case_at.min(at),
@@ -505,7 +516,8 @@ mod tests {
             closed_by: None,
             close_reason: String::new(),
         };
-        for i in 5..400 {
+        // Past 1,000 cases, 200 grown steps between recomputations.
+        for i in 5..1250 {
             let m = member(i);
             let grown = if needs_exact_shape(i as i64 + 1) {
                 shape_of(&[members.clone(), vec![m.clone()]].concat())

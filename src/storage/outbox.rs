@@ -211,15 +211,49 @@ pub async fn enqueue_ids(
     Ok(ids)
 }
 
-/// The rows a claim may take: pending, due, not under another lease, and
-/// the oldest pending message of their chat (callback answers need not
-/// wait for earlier messages). Expects the claimed table as `o`.
-const CLAIMABLE: &str = "o.status = 'pending' AND o.next_attempt_at <= $3
-               AND (o.claimed_until IS NULL OR o.claimed_until < $3)
+/// What makes a row claimable besides being pending and due: not under
+/// another lease, and the oldest pending message of its chat (callback
+/// answers need not wait for earlier messages). Expects the claimed table
+/// as `o`.
+macro_rules! claimable_rest {
+    () => {
+        "AND (o.claimed_until IS NULL OR o.claimed_until < $3)
                AND (o.method = 'answerCallbackQuery' OR NOT EXISTS (
                    SELECT 1 FROM outbox p
                    WHERE p.chat_id = o.chat_id AND p.status = 'pending' AND p.id < o.id
-                     AND p.method <> 'answerCallbackQuery'))";
+                     AND p.method <> 'answerCallbackQuery'))"
+    };
+}
+
+/// The rows a claim over the due range may take: pending, due, and
+/// `claimable_rest!`. Read through the `(status, next_attempt_at)` index.
+const CLAIMABLE: &str = concat!(
+    "o.status = 'pending' AND o.next_attempt_at <= $3 ",
+    claimable_rest!()
+);
+
+/// The same test for a claim of given rows or chats. Written so that no
+/// index serves "due" (`+ 0`): SQLite's planner would otherwise read every
+/// pending row through the `(status, next_attempt_at)` index instead of the
+/// few rows asked for, by primary key or through `(chat_id, status, id)`.
+const CLAIMABLE_OF: &str = concat!(
+    "o.status = 'pending' AND o.next_attempt_at + 0 <= $3 ",
+    claimable_rest!()
+);
+
+/// The claim of the claimable rows whose `key` (`o.id` or `o.chat_id`) is
+/// one of `n` values bound from `$4`; `$1` the instance, `$2` the lease's
+/// end, `$3` now.
+fn claim_of_sql(key: &str, n: usize, lock: &str) -> String {
+    format!(
+        "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
+         WHERE id IN (
+             SELECT o.id FROM outbox o
+             WHERE {key} IN ({}) AND {CLAIMABLE_OF}{lock})
+         RETURNING {COLUMNS}",
+        super::placeholder_list(n, 3)
+    )
+}
 
 /// Claims those of `ids` that are claimable now (see [`claim_due`]) for
 /// `instance` until `lease_until`. The applier claims the replies it has
@@ -236,14 +270,7 @@ pub async fn claim_ids(
 ) -> Result<Vec<OutboxRow>, StorageError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let sql = format!(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
-             WHERE id IN (
-                 SELECT o.id FROM outbox o
-                 WHERE o.id IN ({}) AND {CLAIMABLE})
-             RETURNING {COLUMNS}",
-            super::placeholder_list(chunk.len(), 3)
-        );
+        let sql = claim_of_sql("o.id", chunk.len(), "");
         let mut q = sqlx::query(&sql).bind(instance).bind(lease_until).bind(now);
         for id in chunk {
             q = q.bind(*id);
@@ -276,14 +303,7 @@ pub async fn claim_next_of_chats(
     chats.dedup();
     let mut out = Vec::new();
     for chunk in chats.chunks(500) {
-        let sql = format!(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
-             WHERE id IN (
-                 SELECT o.id FROM outbox o
-                 WHERE o.chat_id IN ({}) AND {CLAIMABLE}{skip_locked})
-             RETURNING {COLUMNS}",
-            super::placeholder_list(chunk.len(), 3)
-        );
+        let sql = claim_of_sql("o.chat_id", chunk.len(), skip_locked);
         let mut q = sqlx::query(&sql).bind(instance).bind(lease_until).bind(now);
         for chat in chunk {
             q = q.bind(*chat);
@@ -353,17 +373,16 @@ async fn read_claimed(
     Ok(())
 }
 
+/// The head of the "sent" marks; `|| ''` keeps SQLite's planner from
+/// reading every pending row through the `(status, next_attempt_at)` index
+/// instead of the rows asked for by primary key.
+const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_by = NULL,
+         claimed_until = NULL, error = NULL
+     WHERE status || '' = 'pending' AND id IN (";
+
 /// Marks rows sent, with one statement per 500.
 pub async fn mark_sent_many(conn: &mut Conn, ids: &[i64], now: i64) -> Result<(), StorageError> {
-    super::execute_for_ids(
-        conn,
-        "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_by = NULL,
-             claimed_until = NULL, error = NULL
-         WHERE status = 'pending' AND id IN (",
-        now,
-        ids,
-    )
-    .await
+    super::execute_for_ids(conn, MARK_SENT, now, ids).await
 }
 
 /// Marks a row sent.
@@ -452,4 +471,47 @@ pub async fn pending_count(conn: &mut Conn) -> Result<i64, StorageError> {
         .fetch_one(&mut *conn)
         .await?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{Storage, StorageOptions};
+
+    /// SQLite's plan for `sql` (with `n` values bound), one line per step.
+    async fn plan(storage: &Storage, sql: &str, n: usize) -> String {
+        let mut c = storage.acquire().await.unwrap();
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut q = sqlx::query(&explain);
+        for i in 0..n {
+            q = q.bind(i as i64);
+        }
+        let rows = q.fetch_all(&mut *c).await.unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("detail").unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[tokio::test]
+    async fn claims_and_sent_marks_of_given_rows_read_only_those_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let storage = Storage::connect(&url, &StorageOptions::default())
+            .await
+            .unwrap();
+        storage.migrate().await.unwrap();
+        // Claims of given rows and chats, and "sent" marks, read those rows
+        // (by primary key or by chat), never every pending row through the
+        // index of the due range.
+        for (what, sql, n) in [
+            ("claim by id", claim_of_sql("o.id", 3, ""), 6),
+            ("claim by chat", claim_of_sql("o.chat_id", 3, ""), 6),
+            ("sent marks", format!("{MARK_SENT}$2, $3)"), 3),
+        ] {
+            let p = plan(&storage, &sql, n).await;
+            assert!(!p.contains("outbox_due"), "{what}:\n{p}");
+        }
+        storage.close().await;
+    }
 }
