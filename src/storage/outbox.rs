@@ -255,6 +255,31 @@ fn claim_of_sql(key: &str, n: usize, lock: &str) -> String {
     )
 }
 
+/// Claims the claimable rows whose `key` is one of `values`, 500 values
+/// a statement, oldest first.
+async fn claim_of(
+    conn: &mut Conn,
+    instance: &str,
+    now: i64,
+    lease_until: i64,
+    key: &str,
+    values: &[i64],
+    lock: &str,
+) -> Result<Vec<OutboxRow>, StorageError> {
+    let mut out = Vec::with_capacity(values.len());
+    for chunk in values.chunks(500) {
+        let sql = claim_of_sql(key, chunk.len(), lock);
+        let mut q = sqlx::query(&sql).bind(instance).bind(lease_until).bind(now);
+        for v in chunk {
+            q = q.bind(*v);
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        read_claimed(conn, &rows, &mut out).await?;
+    }
+    out.sort_by_key(|r| r.id);
+    Ok(out)
+}
+
 /// Claims those of `ids` that are claimable now (see [`claim_due`]) for
 /// `instance` until `lease_until`. The applier claims the replies it has
 /// just queued this way, in the same transaction: only its own rows are
@@ -268,18 +293,7 @@ pub async fn claim_ids(
     lease_until: i64,
     ids: &[i64],
 ) -> Result<Vec<OutboxRow>, StorageError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql = claim_of_sql("o.id", chunk.len(), "");
-        let mut q = sqlx::query(&sql).bind(instance).bind(lease_until).bind(now);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        let rows = q.fetch_all(&mut *conn).await?;
-        read_claimed(conn, &rows, &mut out).await?;
-    }
-    out.sort_by_key(|r| r.id);
-    Ok(out)
+    claim_of(conn, instance, now, lease_until, "o.id", ids, "").await
 }
 
 /// Claims the rows of `chats` that are claimable now (see [`claim_due`]):
@@ -301,18 +315,16 @@ pub async fn claim_next_of_chats(
     let mut chats = chats.to_vec();
     chats.sort_unstable();
     chats.dedup();
-    let mut out = Vec::new();
-    for chunk in chats.chunks(500) {
-        let sql = claim_of_sql("o.chat_id", chunk.len(), skip_locked);
-        let mut q = sqlx::query(&sql).bind(instance).bind(lease_until).bind(now);
-        for chat in chunk {
-            q = q.bind(*chat);
-        }
-        let rows = q.fetch_all(&mut *conn).await?;
-        read_claimed(conn, &rows, &mut out).await?;
-    }
-    out.sort_by_key(|r| r.id);
-    Ok(out)
+    claim_of(
+        conn,
+        instance,
+        now,
+        lease_until,
+        "o.chat_id",
+        &chats,
+        skip_locked,
+    )
+    .await
 }
 
 /// Claims up to `limit` due rows for `instance` until `lease_until`, oldest
