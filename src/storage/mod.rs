@@ -404,6 +404,26 @@ pub(crate) async fn execute_for_ids(
     Ok(())
 }
 
+/// `postgres://u@h:p/db?x` with the database `db` replaced by `name`
+/// (for scratch databases created on a server: tests, the load tool).
+pub fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[after_scheme..].find('/').map(|i| i + after_scheme);
+    let mut out = match path_start {
+        Some(i) => format!("{}/{}", &base[..i], name),
+        None => format!("{base}/{name}"),
+    };
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
 /// `$2, $3, …`: `n` numbered placeholders after the first `skip` (an `IN`
 /// list).
 pub(crate) fn placeholder_list(n: usize, skip: usize) -> String {

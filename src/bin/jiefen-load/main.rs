@@ -147,30 +147,24 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match cli.what {
-        What::Filings(a) => {
-            let db = ScratchDb::create(&a.db).await?;
-            let deadline = Duration::from_secs(a.deadline_secs);
-            let r = tokio::time::timeout(deadline, filings(&db, &a)).await;
-            db.remove().await;
-            r.map_err(|_| anyhow!("the run did not finish within {} s", a.deadline_secs))?
-        }
+    let (spec, secs) = match &cli.what {
+        What::Filings(a) => (a.db.as_str(), a.deadline_secs),
         #[cfg(feature = "peer")]
-        What::Peer(a) => {
-            let db = ScratchDb::create(&a.db).await?;
-            let deadline = Duration::from_secs(a.deadline_secs);
-            let r = tokio::time::timeout(deadline, peer::run(&db, &a)).await;
-            db.remove().await;
-            r.map_err(|_| anyhow!("the run did not finish within {} s", a.deadline_secs))?
+        What::Peer(a) => (a.db.as_str(), a.deadline_secs),
+        What::Fanout(a) => (a.db.as_str(), a.deadline_secs),
+    };
+    let db = ScratchDb::create(spec).await?;
+    let run = async {
+        match &cli.what {
+            What::Filings(a) => filings(&db, a).await,
+            #[cfg(feature = "peer")]
+            What::Peer(a) => peer::run(&db, a).await,
+            What::Fanout(a) => fanout(&db, a).await,
         }
-        What::Fanout(a) => {
-            let db = ScratchDb::create(&a.db).await?;
-            let deadline = Duration::from_secs(a.deadline_secs);
-            let r = tokio::time::timeout(deadline, fanout(&db, &a)).await;
-            db.remove().await;
-            r.map_err(|_| anyhow!("the run did not finish within {} s", a.deadline_secs))?
-        }
-    }
+    };
+    let r = tokio::time::timeout(Duration::from_secs(secs), run).await;
+    db.remove().await;
+    r.map_err(|_| anyhow!("the run did not finish within {secs} s"))?
 }
 
 // ---------------------------------------------------------------- database
@@ -210,7 +204,7 @@ impl ScratchDb {
             .context("create the scratch database")?;
         admin.close().await;
         Ok(Self {
-            url: replace_db_name(spec, &name),
+            url: jiefen::storage::replace_db_name(spec, &name),
             backend: Backend::Postgres,
             sqlite_dir: None,
             pg: Some((spec.to_owned(), name)),
@@ -244,25 +238,6 @@ fn one_connection() -> StorageOptions {
         max_connections: 1,
         ..Default::default()
     }
-}
-
-/// `postgres://u@h:p/db?x` with `db` replaced.
-fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[after_scheme..].find('/').map(|i| i + after_scheme);
-    let mut out = match path_start {
-        Some(i) => format!("{}/{}", &base[..i], name),
-        None => format!("{base}/{name}"),
-    };
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }
 
 /// Single-row durable commits, one after another, on the application's own

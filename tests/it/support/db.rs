@@ -122,7 +122,7 @@ impl TestDb {
             .await
             .expect("create test database");
         admin.close().await;
-        let url = replace_db_name(&admin_url, &name);
+        let url = jiefen::storage::replace_db_name(&admin_url, &name);
         let pg = PgDrop { admin_url, name };
         let storage = Storage::connect(&url, &options())
             .await
@@ -146,23 +146,4 @@ impl TestDb {
         self.storage.close().await;
         drop(self.pg);
     }
-}
-
-/// `postgres://u@h:p/db?x` with `db` replaced.
-fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[after_scheme..].find('/').map(|i| i + after_scheme);
-    let mut out = match path_start {
-        Some(i) => format!("{}/{}", &base[..i], name),
-        None => format!("{base}/{name}"),
-    };
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }
