@@ -169,6 +169,7 @@ pub async fn start_with_listener(
             .with_graceful_shutdown(graceful.cancelled_owned())
             .await
     });
+    let early_warning = lifecycle.early_warning_notify();
     let sweeper = crate::jobs::Sweeper::new(
         storage.clone(),
         lifecycle,
@@ -198,6 +199,14 @@ pub async fn start_with_listener(
             shutdown.clone(),
         )),
         tokio::spawn(deliverer.run(shutdown.clone())),
+        tokio::spawn(crate::oversight::clusters::run_worker(
+            storage.clone(),
+            clock.clone(),
+            reports_to,
+            early_warning,
+            telegram.outbox_notify.clone(),
+            shutdown.clone(),
+        )),
     ];
     tracing::info!(%addr, webhook = cfg.webhook_url.is_some(), "jiefen is serving");
     Ok(Running {

@@ -210,6 +210,10 @@ pub struct Lifecycle {
     admin_chat_id: Option<i64>,
     hook: Arc<dyn AssignmentHook>,
     metrics: crate::metrics::Metrics,
+    /// Poked (after the commit) when cases were queued for early warning.
+    early_warning: Arc<tokio::sync::Notify>,
+    /// Cases filed by this service so far (see [`Lifecycle::filings`]).
+    filings: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Lifecycle {
@@ -247,7 +251,22 @@ impl Lifecycle {
             clock,
             admin_chat_id,
             metrics: crate::metrics::Metrics::default(),
+            early_warning: Arc::new(tokio::sync::Notify::new()),
+            filings: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
+    }
+
+    /// What the early-warning worker waits on: poke it, after the commit,
+    /// when a transaction filed cases.
+    pub fn early_warning_notify(&self) -> Arc<tokio::sync::Notify> {
+        self.early_warning.clone()
+    }
+
+    /// How many cases this service has filed (clones share the count). A
+    /// caller compares it before and after a handler to know whether to
+    /// poke [`Lifecycle::early_warning_notify`] once its transaction commits.
+    pub fn filings(&self) -> u64 {
+        self.filings.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The same service counting its routing decisions in `metrics`.
@@ -307,8 +326,10 @@ impl Lifecycle {
     }
 
     /// Files a case: numbers it (per county and year), stores it with its
-    /// attachments, routes it and records the assignment, all in `tx`.
-    /// `conn` is the caller's transaction (a `&mut Tx` derefs to it).
+    /// attachments, routes it, records the assignment and queues it for
+    /// early warning, all in `tx`. `conn` is the caller's transaction (a
+    /// `&mut Tx` derefs to it); the caller pokes
+    /// [`Lifecycle::early_warning_notify`] once it commits.
     pub async fn file(&self, conn: &mut Conn, new: NewCase) -> Result<Filed, LifecycleError> {
         let now = self.clock.now_ms();
         let county = new.region_code.county();
@@ -394,26 +415,13 @@ impl Lifecycle {
             .await?
             .ok_or_else(|| LifecycleError::Inconsistent(format!("case {number} vanished")))?;
 
-        // Early warning: does this case make (or join) a cluster, or look
-        // like a mass dispute on its own? One alert per cluster.
-        let admin_chat = self
-            .admin_chat_id
-            .map(|chat_id| crate::oversight::AdminChat {
-                chat_id,
-                lang: self.admin_lang(),
-                tz: self.policy.timezone,
-            });
-        if let Some(change) = crate::oversight::clusters::on_case_filed(
-            conn,
-            id,
-            &crate::oversight::clusters::ClusterSettings::default(),
-            now,
-            admin_chat,
-        )
-        .await?
-        {
-            notifications.extend(change.messages);
-        }
+        // Early warning (does this case make or join a cluster, or look
+        // like a mass dispute on its own?) runs after the commit, in case
+        // order: every filing of a mass filing would otherwise write the
+        // same cluster row and hold it until its transaction ends.
+        storage::alerts::queue_for_early_warning(conn, id, now).await?;
+        self.filings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 
         if let Some(admin) = self.admin_chat_id {
             let lang = self.admin_lang();

@@ -2084,7 +2084,14 @@ impl UpdateHandler for Engine {
         tx: &mut Tx,
         incoming: &Incoming,
     ) -> Result<Vec<OutMessage>, HandlerError> {
-        self.run(tx, incoming).await
+        let filings = self.lifecycle.filings();
+        let out = self.run(tx, incoming).await?;
+        // Another batch filing at the same time can make this poke one too
+        // many; the worker then finds nothing new, which is harmless.
+        if self.lifecycle.filings() != filings {
+            tx.notify_on_commit(&self.lifecycle.early_warning_notify());
+        }
+        Ok(out)
     }
 }
 

@@ -1,8 +1,12 @@
 //! Early warning (研判预警): clusters of related cases and likely mass
 //! disputes.
 //!
-//! Detection is incremental: [`on_case_filed`] runs inside the filing
-//! transaction and looks only at the new case's neighbourhood. A cluster is
+//! Detection is incremental: a filing queues its case, and [`run_worker`]
+//! runs [`on_case_filed`] for queued cases after the filing has committed,
+//! one transaction at a time, in case order; it looks only at the new case's
+//! neighbourhood. Every filing of a mass filing joins the same cluster, so
+//! doing this inside the filings' own transactions would make them wait for
+//! one another on that cluster's row. A cluster is
 //! at least [`ClusterSettings::min_cases`] cases of related categories (see
 //! [`related_categories`]) filed within [`ClusterSettings::window_days`] of
 //! each other and within [`ClusterSettings::radius_km`] of the new case.
@@ -21,7 +25,7 @@ use crate::i18n::{t, Lang};
 use crate::outgoing::{escape_html, OutMessage};
 use crate::storage::alerts::{self, AlertKind, AlertRecord, AlertShape, CandidateCase};
 use crate::storage::cases::{self, CaseRecord};
-use crate::storage::Conn;
+use crate::storage::{Conn, StorageError};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -112,8 +116,8 @@ pub struct AlertChange {
     pub messages: Vec<OutMessage>,
 }
 
-/// Runs early warning for a case just filed, inside the filing transaction
-/// (after `Lifecycle::file` returned). Raises or grows alerts, queues the
+/// Runs early warning for a case filed and committed (see [`run_queued`]),
+/// in the caller's transaction. Raises or grows alerts, queues the
 /// `alert_raised` webhook deliveries for raised alerts, and returns what to
 /// tell the admin chat; `None` when no alert changed.
 pub async fn on_case_filed(
@@ -560,6 +564,105 @@ mod tests {
         for (lat, lon) in [(a, p.lon), (b, p.lon), (p.lat, c), (p.lat, d)] {
             let dist = p.distance_km(&GeoPoint { lat, lon });
             assert!((dist - 2.0).abs() < 0.01, "{dist}");
+        }
+    }
+}
+
+/// Cases one early-warning transaction handles at most.
+pub const QUEUE_BATCH: i64 = 64;
+
+/// What one pass over the early-warning queue did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueRun {
+    /// Cases taken from the queue.
+    pub cases: usize,
+    /// Admin-chat messages queued in the outbox.
+    pub messages: usize,
+}
+
+/// Runs early warning for up to [`QUEUE_BATCH`] queued cases, oldest case
+/// first, in one transaction: alerts raised or grown, their webhook
+/// deliveries and admin-chat messages queued, and the cases removed from
+/// the queue, all committed together. The transaction first takes the
+/// early-warning turn, so workers of several instances never interleave.
+pub async fn run_queued(
+    storage: &crate::storage::Storage,
+    settings: &ClusterSettings,
+    admin: Option<AdminChat>,
+    now_ms: i64,
+) -> Result<QueueRun, OversightError> {
+    let mut tx = storage.begin().await?;
+    alerts::take_early_warning_turn(&mut tx, now_ms).await?;
+    let ids = alerts::queued_for_early_warning(&mut tx, QUEUE_BATCH).await?;
+    if ids.is_empty() {
+        tx.rollback().await.map_err(StorageError::from)?;
+        return Ok(QueueRun::default());
+    }
+    let mut messages = Vec::new();
+    for id in &ids {
+        if let Some(change) = on_case_filed(&mut tx, *id, settings, now_ms, admin).await? {
+            messages.extend(change.messages);
+        }
+    }
+    if !messages.is_empty() {
+        crate::storage::outbox::enqueue_ids(&mut tx, &messages, None, now_ms).await?;
+    }
+    alerts::dequeue_early_warning(&mut tx, &ids).await?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(QueueRun {
+        cases: ids.len(),
+        messages: messages.len(),
+    })
+}
+
+/// Runs [`run_queued`] until the queue is empty.
+pub async fn drain_queue(
+    storage: &crate::storage::Storage,
+    settings: &ClusterSettings,
+    admin: Option<AdminChat>,
+    now_ms: i64,
+) -> Result<QueueRun, OversightError> {
+    let mut total = QueueRun::default();
+    loop {
+        let run = run_queued(storage, settings, admin, now_ms).await?;
+        total.cases += run.cases;
+        total.messages += run.messages;
+        if run.cases < QUEUE_BATCH as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// How often the worker looks at the queue without being poked (cases
+/// queued by an instance that stopped before its worker got to them).
+pub const QUEUE_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The early-warning worker: drains the queue at start, whenever `queued`
+/// is poked (after a filing commits) and every [`QUEUE_SWEEP_EVERY`], and
+/// pokes the sender when it queued admin messages. A failed pass is logged
+/// and retried: the queue rows go only with the pass's commit.
+pub async fn run_worker(
+    storage: crate::storage::Storage,
+    clock: crate::clock::SharedClock,
+    admin: Option<AdminChat>,
+    queued: std::sync::Arc<tokio::sync::Notify>,
+    outbox_notify: std::sync::Arc<tokio::sync::Notify>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    let settings = ClusterSettings::default();
+    loop {
+        match drain_queue(&storage, &settings, admin, clock.now_ms()).await {
+            Ok(run) => {
+                if run.messages > 0 {
+                    outbox_notify.notify_one();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "early warning failed; retrying"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = queued.notified() => {}
+            _ = tokio::time::sleep(QUEUE_SWEEP_EVERY) => {}
         }
     }
 }

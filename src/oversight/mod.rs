@@ -2,7 +2,7 @@
 //!
 //! * [`clusters`]: early warning (研判预警) — related cases close together in
 //!   place and time, and single cases that look like mass disputes, raise one
-//!   alert each, grown as cases join; run inside the filing transaction.
+//!   alert each, grown as cases join; run by one worker after each filing commits.
 //! * [`reports`]: daily, weekly and monthly reports (日报告、周专报、月分析研判)
 //!   per county and township, as JSON, CSV and an admin-chat message.
 //! * [`webhooks`]: signed event deliveries to the other platforms of the

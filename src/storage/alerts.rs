@@ -498,3 +498,57 @@ pub async fn close(
     .map_err(|e| classify(e, "alert"))?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Queues a newly filed case for early warning, in the filing's own
+/// transaction (the worker sees it once that commits).
+pub async fn queue_for_early_warning(
+    conn: &mut Conn,
+    case_id: i64,
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    sqlx::query("INSERT INTO early_warning_queue (case_id, queued_at) VALUES ($1, $2)")
+        .bind(case_id)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| classify(e, "early-warning queue"))?;
+    Ok(())
+}
+
+/// Takes the early-warning turn for the rest of the transaction: a second
+/// worker (another instance) waits here until this one commits, so no two
+/// grow one cluster from what each read before the other wrote.
+pub async fn take_early_warning_turn(conn: &mut Conn, now_ms: i64) -> Result<(), StorageError> {
+    sqlx::query("UPDATE early_warning_turn SET taken_at = $1 WHERE id = 1")
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The oldest `limit` cases waiting for early warning, in case order.
+pub async fn queued_for_early_warning(
+    conn: &mut Conn,
+    limit: i64,
+) -> Result<Vec<i64>, StorageError> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT case_id FROM early_warning_queue ORDER BY case_id LIMIT $1")
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(ids)
+}
+
+/// Removes handled cases from the early-warning queue.
+pub async fn dequeue_early_warning(conn: &mut Conn, case_ids: &[i64]) -> Result<(), StorageError> {
+    for chunk in case_ids.chunks(500) {
+        let list = super::placeholder_list(chunk.len(), 0);
+        let sql = format!("DELETE FROM early_warning_queue WHERE case_id IN ({list})");
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

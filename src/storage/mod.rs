@@ -47,6 +47,7 @@ use std::time::Duration;
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
     prefetched: prefetch::Prefetched,
+    on_commit: Vec<std::sync::Arc<tokio::sync::Notify>>,
     // Declared after `inner`: the turn is given up only once the
     // transaction is gone.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -58,9 +59,23 @@ impl Tx {
         &mut self.prefetched
     }
 
-    /// Commits.
+    /// Pokes `notify` once this transaction has committed (a worker that
+    /// must not look before the rows it is told of are visible). Nothing
+    /// happens when it rolls back.
+    pub fn notify_on_commit(&mut self, notify: &std::sync::Arc<tokio::sync::Notify>) {
+        if !self.on_commit.iter().any(|n| std::sync::Arc::ptr_eq(n, notify)) {
+            self.on_commit.push(notify.clone());
+        }
+    }
+
+    /// Commits, then pokes what [`Tx::notify_on_commit`] named.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
+        let on_commit = self.on_commit;
+        self.inner.commit().await?;
+        for n in on_commit {
+            n.notify_one();
+        }
+        Ok(())
     }
 
     /// Rolls back.
@@ -291,6 +306,7 @@ impl Storage {
         Ok(Tx {
             inner,
             prefetched: Default::default(),
+            on_commit: Vec::new(),
             _turn: turn,
         })
     }

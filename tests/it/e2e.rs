@@ -358,7 +358,58 @@ on_both_backends!(
     an_english_resident_files_by_webhook,
     a_submit_stored_but_not_applied_before_a_crash_files_exactly_once,
     the_whole_lifecycle_reaches_both_people_through_telegram,
+    five_wage_filings_at_one_site_reach_the_admin_chat_as_one_alert,
 );
+
+/// Early warning runs after each filing commits: five workers of one site
+/// filing about unpaid wages by polling make one cluster alert in the admin
+/// chat, naming all five cases, and each resident still gets a number.
+async fn five_wage_filings_at_one_site_reach_the_admin_chat_as_one_alert(db: &TestDb) {
+    let svc = start(db, false).await;
+    let fake = &svc.fake;
+    let residents: Vec<FakeUser> = (0..5)
+        .map(|i| FakeUser::new(7_100 + i, "zh-hans"))
+        .collect();
+    let numbers = futures::future::join_all(
+        residents
+            .iter()
+            .map(|r| file_a_wage_dispute(fake, r, Lang::ZhCn)),
+    )
+    .await;
+    let raised = wait_for_text(fake, -100_500, "附近出现同类纠纷聚集").await;
+    for n in &numbers {
+        assert!(raised.text.contains(n.as_str()), "{n} in {}", raised.text);
+    }
+    // Nothing is left waiting, and the alert went out once.
+    let mut conn = db.storage.acquire().await.unwrap();
+    eventually("the early-warning queue to empty", || async {
+        let mut c = db.storage.acquire().await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM early_warning_queue")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        n == 0
+    })
+    .await;
+    let alerts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT a.kind, COUNT(*) FROM alerts a JOIN alert_cases ac ON ac.alert_id = a.id
+         GROUP BY a.kind",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(alerts, vec![("cluster".to_owned(), 5)]);
+    let to_admin = fake.messages_to(-100_500);
+    assert_eq!(
+        to_admin
+            .iter()
+            .filter(|m| m.text.contains("附近出现同类纠纷聚集"))
+            .count(),
+        1,
+        "{to_admin:?}"
+    );
+    svc.shutdown.cancel();
+}
 
 /// File → assign → accept → schedule → reminder the day before → resolve →
 /// rating → fulfilment follow-up, every message through the fake Bot API,

@@ -7,7 +7,9 @@ use jiefen::clock::{ManualClock, SharedClock};
 use jiefen::config::{PolicyConfig, Secret};
 use jiefen::domain::{Category, GeoPoint, RegionCode};
 use jiefen::i18n::Lang;
+use jiefen::clock::Clock;
 use jiefen::lifecycle::{Lifecycle, LocationSource, NewCase};
+use jiefen::oversight::{clusters, AdminChat};
 use jiefen::storage;
 use std::sync::Arc;
 
@@ -90,6 +92,37 @@ async fn five_wage_cases_at_one_site_raise_one_alert_and_queue_webhooks(db: &Tes
     }
 
     let mut conn = db.storage.acquire().await.unwrap();
+    // Filing only queues early warning; the worker runs it after the commit.
+    let alerts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(alerts, 0, "nothing raised inside the filings");
+    assert!(admin_messages.is_empty(), "{admin_messages:?}");
+    let run = clusters::drain_queue(
+        &db.storage,
+        &clusters::ClusterSettings::default(),
+        Some(AdminChat {
+            chat_id: ADMIN_CHAT,
+            lang: Lang::ZhCn,
+            tz: chrono_tz::Asia::Shanghai,
+        }),
+        clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run.cases, 5);
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM early_warning_queue")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0, "every case handled once");
+    let admin_messages: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = $1")
+            .bind(ADMIN_CHAT)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
     let alerts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts")
         .fetch_one(&mut *conn)
         .await
