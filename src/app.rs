@@ -120,7 +120,8 @@ pub async fn start_with_listener(
         clock.clone(),
         cfg.admin_chat_id,
     )
-    .with_metrics(metrics.clone());
+    .with_metrics(metrics.clone())
+    .with_numbers_from(&storage);
     let engine: Arc<dyn crate::conversation::UpdateHandler> = Arc::new(Metered {
         inner: Arc::new(Engine::from_lifecycle(lifecycle.clone())),
         metrics: metrics.clone(),

@@ -214,6 +214,9 @@ pub struct Lifecycle {
     early_warning: Arc<tokio::sync::Notify>,
     /// Cases filed by this service so far (see [`Lifecycle::filings`]).
     filings: Arc<std::sync::atomic::AtomicU64>,
+    /// Where case numbers are taken outside the filing's transaction (see
+    /// [`Lifecycle::with_numbers_from`]); `None`: inside it.
+    numbers: Option<storage::Storage>,
 }
 
 impl std::fmt::Debug for Lifecycle {
@@ -253,7 +256,21 @@ impl Lifecycle {
             metrics: crate::metrics::Metrics::default(),
             early_warning: Arc::new(tokio::sync::Notify::new()),
             filings: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            numbers: None,
         }
+    }
+
+    /// Takes case numbers from `storage` in a statement of their own when it
+    /// is PostgreSQL. Every filing in a county takes the next number of the
+    /// same counter row; inside the filing's transaction that row stays
+    /// locked until the transaction ends, so filings of one county would
+    /// wait for one another. Outside it, a filing that then fails leaves a
+    /// gap in the county's numbers; no number is ever given twice. On
+    /// SQLite (one writer at a time anyway) numbers stay in the filing's
+    /// transaction, without gaps.
+    pub fn with_numbers_from(mut self, storage: &storage::Storage) -> Self {
+        self.numbers = (storage.backend() == storage::Backend::Postgres).then(|| storage.clone());
+        self
     }
 
     /// What the early-warning worker waits on: poke it, after the commit,
@@ -336,7 +353,13 @@ impl Lifecycle {
         let year = ms_to_datetime(now)
             .with_timezone(&self.policy.timezone)
             .year();
-        let seq = cases::next_sequence(conn, county.as_str(), i64::from(year)).await?;
+        let seq = match &self.numbers {
+            Some(numbers) => {
+                let mut own = numbers.acquire().await?;
+                cases::next_sequence(&mut own, county.as_str(), i64::from(year)).await?
+            }
+            None => cases::next_sequence(conn, county.as_str(), i64::from(year)).await?,
+        };
         let number = CaseNumber::new(&county, year, seq);
         let routing_point = match new.point {
             Some(p) => p,

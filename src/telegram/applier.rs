@@ -80,6 +80,66 @@ pub struct Applier {
     outbox_notify: Arc<Notify>,
     handoff: Option<Handoff>,
     cfg: ApplierConfig,
+    /// Updates this process's batch workers hold now (see [`Held`]).
+    held: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+}
+
+/// The updates one batch has taken from the set its sibling workers share,
+/// given back when the batch ends (committed or not). On PostgreSQL the
+/// workers run at once and read the same lowest due updates; without the
+/// set each would try to lock every row the others hold, one round trip
+/// each, and under a backlog most of its batch would be such misses.
+/// The database lock (`SKIP LOCKED`) still decides between instances.
+struct Held<'a> {
+    shared: &'a std::sync::Mutex<std::collections::HashSet<i64>>,
+    mine: Vec<i64>,
+}
+
+impl<'a> Held<'a> {
+    fn new(shared: &'a std::sync::Mutex<std::collections::HashSet<i64>>) -> Self {
+        Self {
+            shared,
+            mine: Vec::new(),
+        }
+    }
+
+    fn set(&self) -> std::sync::MutexGuard<'a, std::collections::HashSet<i64>> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many updates the sibling workers hold.
+    fn others(&self) -> usize {
+        self.set().len()
+    }
+
+    /// Whether a sibling holds `id`.
+    fn held_by_other(&self, id: i64) -> bool {
+        self.set().contains(&id)
+    }
+
+    /// Takes `id` for this batch; false when a sibling has it.
+    fn take(&mut self, id: i64) -> bool {
+        let fresh = self.set().insert(id);
+        if fresh {
+            self.mine.push(id);
+        }
+        fresh
+    }
+
+    /// Gives `id` back at once (it could not be locked).
+    fn give_back(&mut self, id: i64) {
+        self.set().remove(&id);
+        self.mine.retain(|m| *m != id);
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut set = self.set();
+        for id in &self.mine {
+            set.remove(id);
+        }
+    }
 }
 
 impl std::fmt::Debug for Applier {
@@ -123,6 +183,7 @@ impl Applier {
             outbox_notify,
             handoff: None,
             cfg,
+            held: Default::default(),
         }
     }
 
@@ -199,9 +260,17 @@ impl Applier {
     /// One attempt at a batch; `None` when a handler failed and `careful`
     /// was off (nothing was committed).
     async fn try_batch(&self, careful: bool) -> Result<Option<usize>, StorageError> {
+        let mut held = Held::new(&self.held);
         let mut tx = self.storage.begin().await?;
         let now = self.clock.now_ms();
-        let candidates = inbox::due_batch(&mut tx, now, self.cfg.batch_size as i64).await?;
+        // Read past the updates sibling workers hold, then leave those out.
+        let limit = self.cfg.batch_size + held.others();
+        let candidates: Vec<inbox::InboxRow> = inbox::due_batch(&mut tx, now, limit as i64)
+            .await?
+            .into_iter()
+            .filter(|c| !held.held_by_other(c.update_id))
+            .take(self.cfg.batch_size)
+            .collect();
         if candidates.is_empty() {
             tx.rollback().await?;
             return Ok(Some(0));
@@ -224,7 +293,12 @@ impl Applier {
             // Locked one by one, just before use: a chat whose handler is
             // slow holds only its own update, and another worker can take
             // the chats this batch has not reached yet.
+            let id = candidate.update_id;
+            if !held.take(id) {
+                continue;
+            }
             let Some(row) = inbox::lock_if_next(&mut tx, candidate, now).await? else {
+                held.give_back(id);
                 continue;
             };
             if careful {
