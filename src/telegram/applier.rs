@@ -588,3 +588,30 @@ fn log_failure(row: &inbox::InboxRow, status: inbox::InboxStatus, delay: Duratio
         tracing::warn!(update_id = row.update_id, chat_id = ?row.chat_id, attempts = row.attempts + 1, retry_in_ms = delay.as_millis() as u64, "handler failed; will retry");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Held;
+
+    #[test]
+    fn a_batch_skips_what_a_sibling_holds_and_gives_back_all_it_took() {
+        let shared = std::sync::Mutex::new(std::collections::HashSet::new());
+        let mut first = Held::new(&shared);
+        assert!(first.take(1) && first.take(2) && first.take(3));
+        {
+            let mut second = Held::new(&shared);
+            assert_eq!(second.others(), 3);
+            assert!(second.held_by_other(2));
+            assert!(!second.take(2), "a sibling has it");
+            assert!(second.take(4));
+            // Could not be locked in the database: free at once.
+            first.give_back(3);
+            assert!(second.take(3));
+        }
+        // The second batch ended: 3 and 4 are free again, 1 and 2 are not.
+        let set = shared.lock().unwrap().clone();
+        assert_eq!(set, [1, 2].into_iter().collect());
+        drop(first);
+        assert!(shared.lock().unwrap().is_empty());
+    }
+}

@@ -162,3 +162,105 @@ async fn five_wage_cases_at_one_site_raise_one_alert_and_queue_webhooks(db: &Tes
         "no personal data for a subscription without permission"
     );
 }
+
+on_both_backends!(case_numbers_of_one_county_do_not_make_filings_wait_on_postgresql);
+
+fn wage_case(resident_id: i64) -> NewCase {
+    NewCase {
+        resident_id,
+        language: Lang::ZhCn,
+        category: Category::Labor,
+        description: "工地欠薪".into(),
+        other_party: "某建筑公司".into(),
+        party_count: 2,
+        point: Some(GeoPoint {
+            lat: 38.605,
+            lon: 100.80,
+        }),
+        location_source: LocationSource::Shared,
+        address: String::new(),
+        region_code: RegionCode::parse("620722101201").unwrap(),
+        at_risk: false,
+        contact_phone: None,
+        attachments: vec![],
+    }
+}
+
+/// On PostgreSQL a filing takes its county's next number in a statement of
+/// its own: a second filing in the same county goes through while the
+/// first one's transaction is still open, and a filing rolled back leaves
+/// a gap. On SQLite (one writer) the number stays in the filing's
+/// transaction, so a rollback leaves none.
+async fn case_numbers_of_one_county_do_not_make_filings_wait_on_postgresql(db: &TestDb) {
+    jiefen::import::import(&db.storage, &jiefen::import::demo_files(), 0)
+        .await
+        .unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-20T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let shared: SharedClock = Arc::new(ManualClock::new(start));
+    let router = jiefen::routing::Router::load(&db.storage).await.unwrap();
+    let lifecycle = Lifecycle::new(router, PolicyConfig::default(), shared, None)
+        .with_numbers_from(&db.storage);
+    let mut tx = db.storage.begin().await.unwrap();
+    let mut residents = Vec::new();
+    for i in 0..3 {
+        residents.push(
+            storage::residents::record_consent(&mut tx, 6_000 + i, 6_000 + i, "zh-CN", 0)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    tx.commit().await.unwrap();
+
+    let mut rolled_back = db.storage.begin().await.unwrap();
+    let first = lifecycle
+        .file(&mut rolled_back, wage_case(residents[0]))
+        .await
+        .unwrap();
+    assert_eq!(first.case.number.as_str(), "620722-2026-000001");
+    if db.backend() == storage::Backend::Postgres {
+        // The first filing's transaction is still open.
+        let second = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut tx = db.storage.begin().await.unwrap();
+            let filed = lifecycle
+                .file(&mut tx, wage_case(residents[1]))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            filed
+        })
+        .await
+        .expect("a second filing of the county does not wait for the first");
+        assert_eq!(second.case.number.as_str(), "620722-2026-000002");
+        rolled_back.rollback().await.unwrap();
+        let mut tx = db.storage.begin().await.unwrap();
+        let third = lifecycle
+            .file(&mut tx, wage_case(residents[2]))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(third.case.number.as_str(), "620722-2026-000003");
+    } else {
+        rolled_back.rollback().await.unwrap();
+        let mut tx = db.storage.begin().await.unwrap();
+        let again = lifecycle
+            .file(&mut tx, wage_case(residents[1]))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(again.case.number.as_str(), "620722-2026-000001");
+    }
+    let mut conn = db.storage.acquire().await.unwrap();
+    let numbers: Vec<String> = sqlx::query_scalar("SELECT case_number FROM cases ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let expected: &[&str] = if db.backend() == storage::Backend::Postgres {
+        &["620722-2026-000002", "620722-2026-000003"]
+    } else {
+        &["620722-2026-000001"]
+    };
+    assert_eq!(numbers, expected);
+}
