@@ -355,8 +355,7 @@ impl Lifecycle {
             .year();
         let seq = match &self.numbers {
             Some(numbers) => {
-                let mut own = numbers.acquire().await?;
-                cases::next_sequence(&mut own, county.as_str(), i64::from(year)).await?
+                cases::next_sequence_apart(numbers, county.as_str(), i64::from(year)).await?
             }
             None => cases::next_sequence(conn, county.as_str(), i64::from(year)).await?,
         };

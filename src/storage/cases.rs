@@ -148,6 +148,27 @@ pub async fn next_sequence(conn: &mut Conn, county: &str, year: i64) -> Result<i
     Ok(seq)
 }
 
+/// [`next_sequence`] in a PostgreSQL transaction of its own, outside the
+/// filing's (see `Lifecycle::with_numbers_from`). Its commit does not wait
+/// for the disk (`synchronous_commit = off` for this transaction only), and
+/// that is safe: the filing that uses the number commits after it, and
+/// PostgreSQL's log is flushed in order, so a case that is durable has a
+/// durable counter past its number. A crash can only lose numbers no
+/// durable case holds.
+pub async fn next_sequence_apart(
+    storage: &super::Storage,
+    county: &str,
+    year: i64,
+) -> Result<i64, StorageError> {
+    let mut tx = storage.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    let seq = next_sequence(&mut tx, county, year).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
 /// Inserts a new case in status `submitted` and returns its id.
 pub async fn insert(conn: &mut Conn, c: &NewCaseRow) -> Result<i64, StorageError> {
     let id: i64 = sqlx::query_scalar(
