@@ -568,8 +568,15 @@ mod tests {
     }
 }
 
-/// Cases one early-warning transaction handles at most.
-pub const QUEUE_BATCH: i64 = 64;
+/// Cases one early-warning transaction handles at most. A case costs
+/// about a millisecond in a large cluster, and while the pass runs the
+/// filings wait for the database (on SQLite, for its one writer), so passes
+/// are kept short.
+pub const QUEUE_BATCH: i64 = 8;
+
+/// How long the worker lets filings gather after it is poked: under load
+/// one pass then handles several cases and costs one commit, not one each.
+pub const QUEUE_GATHER: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// What one pass over the early-warning queue did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -593,6 +600,7 @@ pub async fn run_queued(
 ) -> Result<QueueRun, OversightError> {
     let mut tx = storage.begin().await?;
     alerts::take_early_warning_turn(&mut tx, now_ms).await?;
+    let started = std::time::Instant::now();
     let ids = alerts::queued_for_early_warning(&mut tx, QUEUE_BATCH).await?;
     if ids.is_empty() {
         tx.rollback().await.map_err(StorageError::from)?;
@@ -609,6 +617,12 @@ pub async fn run_queued(
     }
     alerts::dequeue_early_warning(&mut tx, &ids).await?;
     tx.commit().await.map_err(StorageError::from)?;
+    tracing::debug!(
+        cases = ids.len(),
+        messages = messages.len(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "early warning pass"
+    );
     Ok(QueueRun {
         cases: ids.len(),
         messages: messages.len(),
@@ -637,8 +651,9 @@ pub async fn drain_queue(
 /// queued by an instance that stopped before its worker got to them).
 pub const QUEUE_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The early-warning worker: drains the queue at start, whenever `queued`
-/// is poked (after a filing commits) and every [`QUEUE_SWEEP_EVERY`], and
+/// The early-warning worker: drains the queue at start, [`QUEUE_GATHER`]
+/// after `queued` is poked (a filing committed) and every
+/// [`QUEUE_SWEEP_EVERY`], and
 /// pokes the sender when it queued admin messages. A failed pass is logged
 /// and retried: the queue rows go only with the pass's commit.
 pub async fn run_worker(
@@ -661,7 +676,12 @@ pub async fn run_worker(
         }
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = queued.notified() => {}
+            _ = queued.notified() => {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(QUEUE_GATHER) => {}
+                }
+            }
             _ = tokio::time::sleep(QUEUE_SWEEP_EVERY) => {}
         }
     }

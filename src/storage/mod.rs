@@ -63,7 +63,11 @@ impl Tx {
     /// must not look before the rows it is told of are visible). Nothing
     /// happens when it rolls back.
     pub fn notify_on_commit(&mut self, notify: &std::sync::Arc<tokio::sync::Notify>) {
-        if !self.on_commit.iter().any(|n| std::sync::Arc::ptr_eq(n, notify)) {
+        if !self
+            .on_commit
+            .iter()
+            .any(|n| std::sync::Arc::ptr_eq(n, notify))
+        {
             self.on_commit.push(notify.clone());
         }
     }

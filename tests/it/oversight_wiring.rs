@@ -3,11 +3,11 @@
 
 use crate::on_both_backends;
 use crate::support::TestDb;
+use jiefen::clock::Clock;
 use jiefen::clock::{ManualClock, SharedClock};
 use jiefen::config::{PolicyConfig, Secret};
 use jiefen::domain::{Category, GeoPoint, RegionCode};
 use jiefen::i18n::Lang;
-use jiefen::clock::Clock;
 use jiefen::lifecycle::{Lifecycle, LocationSource, NewCase};
 use jiefen::oversight::{clusters, AdminChat};
 use jiefen::storage;
