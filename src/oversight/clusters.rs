@@ -191,6 +191,27 @@ pub async fn on_case_filed(
     }
 }
 
+/// Whether the admin chat hears that a cluster grew to `count` cases: at
+/// every case up to 10, then at 20, 50, 100, 200, 500, 1,000 and so on. A
+/// whole town filing at once would otherwise send one message per case,
+/// more than Telegram lets a chat receive (one a second), and the chat
+/// would still be catching up hours later.
+pub fn tells_admin_at(count: i64) -> bool {
+    if count <= 10 {
+        return true;
+    }
+    let mut decade = 10;
+    loop {
+        for m in [2, 5, 10] {
+            let milestone = decade * m;
+            if milestone >= count {
+                return milestone == count;
+            }
+        }
+        decade *= 10;
+    }
+}
+
 /// Whether one case on its own looks like a mass dispute (群体性纠纷).
 pub fn is_likely_mass_dispute(case: &CaseRecord, settings: &ClusterSettings) -> bool {
     let sensitive = matches!(case.category, Category::Expropriation | Category::Labor);
@@ -232,7 +253,7 @@ async fn cluster_step(
         alerts::update_shape(conn, alert.id, &shape, now_ms).await?;
         let alert = load(conn, alert.id).await?;
         tracing::warn!(case = %case.number, alert = alert.id, cases = alert.case_count, "cluster grew");
-        if let Some(a) = admin {
+        if let (Some(a), true) = (admin, tells_admin_at(alert.case_count)) {
             change.messages.push(grown_message(a, &alert, case));
         }
         change.grown.push(alert);
@@ -466,6 +487,15 @@ async fn mass_dispute_message(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_admin_chat_hears_of_growth_case_by_case_then_at_milestones() {
+        let told: Vec<i64> = (6..=2_500).filter(|n| super::tells_admin_at(*n)).collect();
+        assert_eq!(
+            told,
+            vec![6, 7, 8, 9, 10, 20, 50, 100, 200, 500, 1_000, 2_000]
+        );
+    }
+
     use super::*;
 
     #[test]
