@@ -4,7 +4,7 @@
 //! clones: the Telegram intake counts updates received and applied, handlers
 //! report their latency, the outbox worker counts send outcomes, routing
 //! counts its decisions. Gauges that describe the database (outbox depth,
-//! cases by status) are not kept in memory: they are read from the database
+//! early-warning queue, cases by status) are not kept in memory: they are read from the database
 //! at scrape time by [`Metrics::scrape`], so every instance reports the same
 //! truth and a restart loses nothing (DESIGN.md guarantee 3).
 
@@ -41,6 +41,7 @@ struct Inner {
     send_outcomes: Family<Labels, Counter>,
     routing_decisions: Family<Labels, Counter>,
     outbox_depth: Gauge,
+    early_warning_depth: Gauge,
     cases_by_status: Family<Labels, Gauge>,
     // Scrapes are serialised so two concurrent scrapes do not interleave
     // setting the database gauges and encoding them.
@@ -108,6 +109,12 @@ impl Metrics {
             "Outgoing messages waiting to be sent (read from the database at scrape time)",
             outbox_depth.clone(),
         );
+        let early_warning_depth = Gauge::default();
+        registry.register(
+            "early_warning_pending",
+            "Filed cases waiting for early warning (read from the database at scrape time)",
+            early_warning_depth.clone(),
+        );
         let cases_by_status = Family::<Labels, Gauge>::default();
         registry.register(
             "cases",
@@ -133,6 +140,7 @@ impl Metrics {
                 send_outcomes,
                 routing_decisions,
                 outbox_depth,
+                early_warning_depth,
                 cases_by_status,
                 scrape_lock: tokio::sync::Mutex::new(()),
             }),
@@ -180,9 +188,11 @@ impl Metrics {
         let _guard = self.inner.scrape_lock.lock().await;
         let mut conn = storage.acquire().await?;
         let depth = storage::stats::outbox_depth(&mut conn).await?;
+        let early_warning = storage::stats::early_warning_depth(&mut conn).await?;
         let counts = storage::stats::case_status_counts(&mut conn).await?;
         drop(conn);
         self.inner.outbox_depth.set(depth);
+        self.inner.early_warning_depth.set(early_warning);
         for s in CaseStatus::ALL {
             let n = counts
                 .iter()

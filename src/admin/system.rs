@@ -65,8 +65,8 @@ async fn readyz(State(state): State<AdminState>) -> Response {
 }
 
 /// Prometheus metrics in the text exposition format: updates received and
-/// applied, handler latency, outbox depth, send outcomes, routing decisions
-/// and cases by status.
+/// applied, handler latency, outbox depth, early-warning queue, send
+/// outcomes, routing decisions and cases by status.
 #[utoipa::path(get, path = "/metrics", tag = "system", security(()),
     responses(
         (status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4; charset=utf-8", body = String,

@@ -34,6 +34,14 @@ pub async fn outbox_depth(conn: &mut Conn) -> Result<i64, StorageError> {
     Ok(n)
 }
 
+/// Filed cases the early-warning worker has not handled yet.
+pub async fn early_warning_depth(conn: &mut Conn) -> Result<i64, StorageError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM early_warning_queue")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n)
+}
+
 /// Every case by status, whatever its age.
 pub async fn case_status_counts(conn: &mut Conn) -> Result<Vec<(String, i64)>, StorageError> {
     let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM cases GROUP BY status")

@@ -1978,6 +1978,12 @@ async fn health_readiness_and_metrics_answer(db: &TestDb) {
         .execute(app.storage.pool())
         .await
         .unwrap();
+    sqlx::query(
+        "INSERT INTO early_warning_queue (case_id, queued_at) SELECT MIN(id), 0 FROM cases",
+    )
+    .execute(app.storage.pool())
+    .await
+    .unwrap();
     let h = app.call(Method::GET, "/healthz", None, Body::None).await;
     assert_eq!(h.json, json!({"status": "ok"}));
     let r = app.call(Method::GET, "/readyz", None, Body::None).await;
@@ -1989,6 +1995,7 @@ async fn health_readiness_and_metrics_answer(db: &TestDb) {
         r#"jiefen_cases{status="accepted"} 1"#,
         r#"jiefen_cases{status="closed"} 0"#,
         "jiefen_outbox_pending 1",
+        "jiefen_early_warning_pending 1",
         "jiefen_telegram_updates_received_total 0",
         r#"jiefen_outbox_sends_total{outcome="sent"} 0"#,
         r#"jiefen_routing_decisions_total{outcome="rule"} 0"#,

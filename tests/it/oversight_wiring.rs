@@ -61,22 +61,12 @@ async fn five_wage_cases_at_one_site_raise_one_alert_and_queue_webhooks(db: &Tes
             .file(
                 &mut tx,
                 NewCase {
-                    resident_id: resident.id,
-                    language: Lang::ZhCn,
-                    category: Category::Labor,
                     description: format!("工地欠薪，第 {i} 位工人"),
-                    other_party: "某建筑公司".into(),
-                    party_count: 2,
                     point: Some(GeoPoint {
                         lat: 38.605 + i as f64 * 0.001,
                         lon: 100.80,
                     }),
-                    location_source: LocationSource::Shared,
-                    address: String::new(),
-                    region_code: RegionCode::parse("620722101201").unwrap(),
-                    at_risk: false,
-                    contact_phone: None,
-                    attachments: vec![],
+                    ..wage_case(resident.id)
                 },
             )
             .await
