@@ -541,14 +541,11 @@ pub async fn queued_for_early_warning(
 
 /// Removes handled cases from the early-warning queue.
 pub async fn dequeue_early_warning(conn: &mut Conn, case_ids: &[i64]) -> Result<(), StorageError> {
-    for chunk in case_ids.chunks(500) {
-        let list = super::placeholder_list(chunk.len(), 0);
-        let sql = format!("DELETE FROM early_warning_queue WHERE case_id IN ({list})");
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    super::execute_for_ids(
+        conn,
+        "DELETE FROM early_warning_queue WHERE case_id IN (",
+        &[],
+        case_ids,
+    )
+    .await
 }

@@ -279,7 +279,7 @@ pub async fn mark_done_many(
         conn,
         "UPDATE inbox SET status = 'done', applied_at = $1, error = NULL
          WHERE status = 'pending' AND update_id IN (",
-        now,
+        &[now],
         update_ids,
     )
     .await

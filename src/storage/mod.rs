@@ -405,19 +405,19 @@ pub(crate) fn value_rows(rows: usize, per_row: usize, skip: usize, extra: &str) 
     out
 }
 
-/// Runs `head` — an UPDATE binding `$1` to `first` and ending in
+/// Runs `head` — a statement binding `$1…` to `leading` and ending in
 /// `… IN (` — for `ids`, 500 ids per statement.
 pub(crate) async fn execute_for_ids(
     conn: &mut Conn,
     head: &str,
-    first: i64,
+    leading: &[i64],
     ids: &[i64],
 ) -> Result<(), StorageError> {
     for chunk in ids.chunks(500) {
-        let sql = format!("{head}{})", placeholder_list(chunk.len(), 1));
-        let mut q = sqlx::query(&sql).bind(first);
-        for id in chunk {
-            q = q.bind(*id);
+        let sql = format!("{head}{})", placeholder_list(chunk.len(), leading.len()));
+        let mut q = sqlx::query(&sql);
+        for v in leading.iter().chain(chunk) {
+            q = q.bind(*v);
         }
         q.execute(&mut *conn).await?;
     }

@@ -394,7 +394,7 @@ const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, claime
 
 /// Marks rows sent, with one statement per 500.
 pub async fn mark_sent_many(conn: &mut Conn, ids: &[i64], now: i64) -> Result<(), StorageError> {
-    super::execute_for_ids(conn, MARK_SENT, now, ids).await
+    super::execute_for_ids(conn, MARK_SENT, &[now], ids).await
 }
 
 /// Marks a row sent.
