@@ -742,18 +742,16 @@ impl Lifecycle {
 /// The point routing uses for a region: its centroid, else the nearest
 /// ancestor's.
 pub async fn region_point(conn: &mut Conn, code: &RegionCode) -> Result<GeoPoint, LifecycleError> {
-    let mut next = Some(code.clone());
-    while let Some(c) = next {
-        if let Some(r) = storage::regions::get(conn, c.as_str()).await? {
-            if let Some(p) = r.centroid {
-                return Ok(p);
-            }
-        }
-        next = c.parent();
-    }
-    Err(LifecycleError::Inconsistent(format!(
-        "region {code} and its parents have no centroid"
-    )))
+    let chain: Vec<RegionCode> =
+        std::iter::successors(Some(code.clone()), |c| c.parent()).collect();
+    let codes: Vec<&str> = chain.iter().map(|c| c.as_str()).collect();
+    let found = storage::regions::get_many(conn, &codes).await?;
+    chain
+        .iter()
+        .find_map(|c| found.iter().find(|r| &r.code == c).and_then(|r| r.centroid))
+        .ok_or_else(|| {
+            LifecycleError::Inconsistent(format!("region {code} and its parents have no centroid"))
+        })
 }
 
 /// "民乐县 六坝镇 六坝村": the names from county down to the region.
@@ -767,11 +765,12 @@ pub async fn region_label(conn: &mut Conn, code: &RegionCode) -> Result<String, 
         codes.push(p.clone());
         c = p;
     }
-    let mut names = vec![];
-    for c in codes.iter().rev() {
-        if let Some(r) = storage::regions::get(conn, c.as_str()).await? {
-            names.push(r.name);
-        }
-    }
+    let wanted: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+    let found = storage::regions::get_many(conn, &wanted).await?;
+    let names: Vec<&str> = codes
+        .iter()
+        .rev()
+        .filter_map(|c| found.iter().find(|r| &r.code == c).map(|r| r.name.as_str()))
+        .collect();
     Ok(names.join(" "))
 }

@@ -228,28 +228,28 @@ impl Engine {
         let resident = storage::prefetch::resident_by_user(tx, inc.user_id).await?;
         let mediator = storage::prefetch::mediator_by_user(tx, inc.user_id).await?;
         let dialogue = storage::prefetch::take_dialogue(tx, chat);
-        let conn: &mut Conn = tx;
         let lang = resident
             .as_ref()
             .and_then(|r| Lang::parse(&r.language))
             .or(tg_lang)
             .unwrap_or(self.default_lang());
 
-        // Flood control, counted in the database so every instance agrees.
+        // Flood control, counted in the database so every instance agrees
+        // (for a batch, counted for all its events at once).
         let count =
-            storage::conversations::flood_hit(conn, inc.user_id, self.now(), FLOOD_WINDOW_MS)
-                .await?;
+            storage::prefetch::flood_hit(tx, inc.user_id, self.now(), FLOOD_WINDOW_MS).await?;
         if count.hits > FLOOD_LIMIT {
             let mut out = vec![];
             if let Some(id) = callback {
                 out.push(OutMessage::answer(chat, id, None));
             }
             if !count.notified {
-                storage::conversations::flood_mark_notified(conn, inc.user_id).await?;
+                storage::prefetch::flood_mark_notified(tx, inc.user_id).await?;
                 out.push(OutMessage::text(chat, t(lang, "err-flood", &[])));
             }
             return Ok(out);
         }
+        let conn: &mut Conn = tx;
 
         // A linked mediator's chat is the mediator's desk; an invite link
         // (`/start <code>`) from anyone else tries to link the account.
@@ -2092,6 +2092,16 @@ impl UpdateHandler for Engine {
             tx.notify_on_commit(&self.lifecycle.early_warning_notify());
         }
         Ok(out)
+    }
+
+    /// Counts the batch's flood-control events in one statement.
+    async fn prepare_batch(&self, tx: &mut Tx, batch: &[&Incoming]) -> Result<(), StorageError> {
+        let users: Vec<i64> = batch
+            .iter()
+            .filter(|i| i.chat.private)
+            .map(|i| i.user_id)
+            .collect();
+        storage::prefetch::count_floods(tx, &users, self.now(), FLOOD_WINDOW_MS).await
     }
 }
 

@@ -144,6 +144,14 @@ pub trait UpdateHandler: Send + Sync {
         tx: &mut Tx,
         incoming: &Incoming,
     ) -> Result<Vec<OutMessage>, HandlerError>;
+
+    /// Called once for a batch, inside its transaction and before its
+    /// events are handled one by one, so that work every event does (a
+    /// counter, a read) can be done for all of them in one statement.
+    /// Nothing by default.
+    async fn prepare_batch(&self, _tx: &mut Tx, _batch: &[&Incoming]) -> Result<(), StorageError> {
+        Ok(())
+    }
 }
 
 pub mod engine;

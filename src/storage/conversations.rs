@@ -147,6 +147,46 @@ pub async fn flood_hit(
     })
 }
 
+/// Counts `n` events for each `(user_id, n)` (distinct users) in one
+/// statement per 500 users, as [`flood_hit`] would one by one, and returns
+/// each user's count after all of them.
+pub async fn flood_hit_many(
+    conn: &mut Conn,
+    users: &[(i64, i64)],
+    now: i64,
+    window_ms: i64,
+) -> Result<Vec<(i64, FloodCount)>, StorageError> {
+    let mut out = Vec::with_capacity(users.len());
+    for chunk in users.chunks(500) {
+        let sql = format!(
+            "INSERT INTO flood_counters (user_id, hits, window_start, notified) VALUES {}
+             ON CONFLICT (user_id) DO UPDATE SET
+               hits = CASE WHEN excluded.window_start - flood_counters.window_start >= $2
+                           THEN excluded.hits ELSE flood_counters.hits + excluded.hits END,
+               notified = CASE WHEN excluded.window_start - flood_counters.window_start >= $2
+                           THEN 0 ELSE flood_counters.notified END,
+               window_start = CASE WHEN excluded.window_start - flood_counters.window_start >= $2
+                           THEN excluded.window_start ELSE flood_counters.window_start END
+             RETURNING user_id, hits, notified",
+            super::value_rows(chunk.len(), 2, 2, "$1, 0")
+        );
+        let mut q = sqlx::query(&sql).bind(now).bind(window_ms);
+        for (user, n) in chunk {
+            q = q.bind(*user).bind(*n);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.push((
+                row.try_get("user_id")?,
+                FloodCount {
+                    hits: row.try_get("hits")?,
+                    notified: row.try_get::<i64, _>("notified")? != 0,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// Notes that the throttle notice went out in the current window.
 pub async fn flood_mark_notified(conn: &mut Conn, user_id: i64) -> Result<(), StorageError> {
     sqlx::query("UPDATE flood_counters SET notified = 1 WHERE user_id = $1")

@@ -379,7 +379,6 @@ pub async fn table_counts(conn: &mut Conn) -> Result<Vec<(&'static str, i64)>, S
     Ok(out)
 }
 
-/// Encodes a list as JSON text for a TEXT column.
 /// `($2, $3, $4, extra), ($5, $6, $7, extra), …`: `rows` rows of `per_row`
 /// numbered placeholders after the first `skip`, each row ending with
 /// `extra` (SQL shared by every row; empty for none). For multi-row inserts.
@@ -453,6 +452,7 @@ pub(crate) fn placeholder_list(n: usize, skip: usize) -> String {
         .join(", ")
 }
 
+/// Encodes a value as JSON text for a TEXT column.
 pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
 }

@@ -10,7 +10,7 @@
 //! and reachability) are written inside a batch only by the update of their
 //! own chat.
 
-use super::conversations::{self, StoredDialogue};
+use super::conversations::{self, FloodCount, StoredDialogue};
 use super::mediator_desk::{self, Mediator};
 use super::reachability;
 use super::residents::{self, ResidentRecord};
@@ -27,6 +27,20 @@ pub struct Prefetched {
     /// Chats whose reachability was looked at, and whether someone there
     /// is marked unreachable.
     unreachable: HashMap<i64, bool>,
+    /// Flood counts of the batch's users, counted for all of them at once.
+    floods: HashMap<i64, BatchFlood>,
+}
+
+/// A user's flood count for the batch.
+#[derive(Debug)]
+struct BatchFlood {
+    /// The count after every event of the user in the batch.
+    total: i64,
+    /// Events of the user the batch counted.
+    counted: i64,
+    /// Events that have taken their count so far.
+    taken: i64,
+    notified: bool,
 }
 
 /// Reads, in four statements, the resident and mediator records of
@@ -36,6 +50,7 @@ pub async fn load(tx: &mut Tx, users: &[i64], chats: &[i64]) -> Result<(), Stora
     let users = distinct(users);
     let chats = distinct(chats);
     let mut p = Prefetched {
+        floods: HashMap::new(),
         residents: users.iter().map(|u| (*u, None)).collect(),
         mediators: users.iter().map(|u| (*u, None)).collect(),
         dialogues: chats.iter().map(|c| (*c, None)).collect(),
@@ -111,4 +126,67 @@ pub async fn mark_reachable(tx: &mut Tx, chat_id: i64) -> Result<(), StorageErro
         return Ok(());
     }
     reachability::mark_reachable(tx, chat_id).await
+}
+
+/// Counts one flood-control event for each entry of `users` (a user may
+/// appear more than once), for the whole batch in one statement; each
+/// event then takes its own count with [`flood_hit`], in the same order.
+pub async fn count_floods(
+    tx: &mut Tx,
+    users: &[i64],
+    now: i64,
+    window_ms: i64,
+) -> Result<(), StorageError> {
+    let mut events: Vec<(i64, i64)> = Vec::new();
+    for u in users {
+        match events.iter_mut().find(|(v, _)| v == u) {
+            Some((_, n)) => *n += 1,
+            None => events.push((*u, 1)),
+        }
+    }
+    // RETURNING gives no order: match the counts by user.
+    let counted: HashMap<i64, i64> = events.iter().copied().collect();
+    let counts = conversations::flood_hit_many(tx, &events, now, window_ms).await?;
+    let floods = &mut tx.prefetched().floods;
+    for (user, count) in counts {
+        floods.insert(
+            user,
+            BatchFlood {
+                total: count.hits,
+                counted: counted.get(&user).copied().unwrap_or(0),
+                taken: 0,
+                notified: count.notified,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// One flood-control event of `user_id`: its count from the batch's
+/// [`count_floods`] if it has one left, else counted now.
+pub async fn flood_hit(
+    tx: &mut Tx,
+    user_id: i64,
+    now: i64,
+    window_ms: i64,
+) -> Result<FloodCount, StorageError> {
+    if let Some(f) = tx.prefetched().floods.get_mut(&user_id) {
+        if f.taken < f.counted {
+            f.taken += 1;
+            return Ok(FloodCount {
+                hits: f.total - f.counted + f.taken,
+                notified: f.notified,
+            });
+        }
+    }
+    conversations::flood_hit(tx, user_id, now, window_ms).await
+}
+
+/// Notes that the throttle notice went out to `user_id` in the current
+/// window, for the rest of the batch too.
+pub async fn flood_mark_notified(tx: &mut Tx, user_id: i64) -> Result<(), StorageError> {
+    if let Some(f) = tx.prefetched().floods.get_mut(&user_id) {
+        f.notified = true;
+    }
+    conversations::flood_mark_notified(tx, user_id).await
 }

@@ -59,6 +59,24 @@ pub async fn get(conn: &mut Conn, code: &str) -> Result<Option<Region>, StorageE
     row.as_ref().map(row_to_region).transpose()
 }
 
+/// The regions with these codes, in one statement (those that exist, in no
+/// particular order).
+pub async fn get_many(conn: &mut Conn, codes: &[&str]) -> Result<Vec<Region>, StorageError> {
+    if codes.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM regions WHERE code IN ({})",
+        super::placeholder_list(codes.len(), 0)
+    );
+    let mut q = sqlx::query(&sql);
+    for c in codes {
+        q = q.bind(*c);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter().map(row_to_region).collect()
+}
+
 /// Every region, ordered by code.
 pub async fn list(conn: &mut Conn) -> Result<Vec<Region>, StorageError> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM regions ORDER BY code"))

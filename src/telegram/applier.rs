@@ -28,7 +28,7 @@
 //! and it stays locked until its transaction ends.
 
 use crate::clock::SharedClock;
-use crate::conversation::UpdateHandler;
+use crate::conversation::{Incoming, UpdateHandler};
 use crate::outgoing::OutMessage;
 use crate::storage::{
     batch, inbox, outbox, prefetch, reachability, Backend, Storage, StorageError, Tx,
@@ -285,6 +285,15 @@ impl Applier {
             })
             .unzip();
         prefetch::load(&mut tx, &users, &chats).await?;
+        let incoming: Vec<&Incoming> = mapped
+            .iter()
+            .filter_map(|m| match m {
+                Some(Mapped::Incoming(i)) => Some(i),
+                _ => None,
+            })
+            .collect();
+        self.handler.prepare_batch(&mut tx, &incoming).await?;
+        drop(incoming);
         let mut rows = Vec::with_capacity(candidates.len());
         let mut applied = Vec::with_capacity(candidates.len());
         let mut replies: Vec<OutMessage> = Vec::new();

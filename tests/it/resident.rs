@@ -369,6 +369,7 @@ on_both_backends!(
     the_language_can_be_changed_with_the_language_command,
     a_dialogue_saved_by_someone_else_in_between_is_not_overwritten,
     one_batch_of_several_chats_answers_each_from_its_own_state,
+    a_batch_counts_flood_control_for_all_its_chats_at_once,
 );
 
 async fn an_unpaid_wages_case_shared_from_liuba_goes_to_the_labour_committee_in_chinese(
@@ -1507,4 +1508,110 @@ async fn one_batch_of_several_chats_answers_each_from_its_own_state(db: &TestDb)
     .unwrap();
     assert!(drafts[0].contains("老板欠了三个月工资"), "{}", drafts[0]);
     assert!(drafts[1].contains("barks all night"), "{}", drafts[1]);
+}
+
+async fn a_batch_counts_flood_control_for_all_its_chats_at_once(db: &TestDb) {
+    use jiefen::clock::Clock;
+    use jiefen::telegram::applier::{Applier, ApplierConfig};
+    use jiefen::telegram::fake_api::{updates, FakeUser};
+    let bot = bot(db).await;
+    let now = bot.clock.now_ms();
+    // A has written 29 times in the current window, B has not written.
+    let (a, b) = (FakeUser::new(8201, "en"), FakeUser::new(8202, "en"));
+    let mut c = db.storage.acquire().await.unwrap();
+    sqlx::query(
+        "INSERT INTO flood_counters (user_id, window_start, hits, notified) VALUES ($1, $2, 29, 0)",
+    )
+    .bind(a.id)
+    .bind(now - 1_000)
+    .execute(&mut *c)
+    .await
+    .unwrap();
+    drop(c);
+    let store = |batch: Vec<serde_json::Value>, first_id: i64| async move {
+        let batch: Vec<serde_json::Value> = batch
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut u)| {
+                u["update_id"] = serde_json::json!(first_id + i as i64);
+                u
+            })
+            .collect();
+        jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
+            .await
+            .unwrap();
+    };
+    store(
+        vec![
+            updates::command(&a, 600, "/help"),
+            updates::command(&b, 600, "/help"),
+            updates::command(&a, 601, "/help"),
+            updates::command(&b, 601, "/help"),
+        ],
+        730_000_001,
+    )
+    .await;
+    let applier = Applier::new(
+        db.storage.clone(),
+        Arc::new(bot.clock.clone()),
+        Arc::new(bot.engine.clone()),
+        None,
+        Arc::new(tokio::sync::Notify::new()),
+        ApplierConfig::default(),
+    );
+    let counters = || async {
+        let mut c = db.storage.acquire().await.unwrap();
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT user_id, hits, notified FROM flood_counters
+             WHERE user_id IN ($1, $2) ORDER BY user_id",
+        )
+        .bind(a.id)
+        .bind(b.id)
+        .fetch_all(&mut *c)
+        .await
+        .unwrap();
+        rows
+    };
+    let queued = |chat: i64| async move {
+        let mut c = db.storage.acquire().await.unwrap();
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = $1 ORDER BY id")
+                .bind(chat)
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+        rows
+    };
+    let flood = tr(Lang::En, "err-flood");
+
+    // The first batch holds one update of each chat: A's 30th event is
+    // still answered, B's first is counted from one.
+    assert_eq!(applier.apply_batch().await.unwrap(), 2);
+    assert_eq!(counters().await, [(a.id, 30, 0), (b.id, 1, 0)]);
+    let to_a = queued(a.id).await;
+    assert_eq!(to_a.len(), 1, "{to_a:?}");
+    assert!(!to_a[0].contains(&flood), "{to_a:?}");
+
+    // A's 31st is over the limit: the one notice, and nothing else.
+    assert_eq!(applier.apply_batch().await.unwrap(), 2);
+    assert_eq!(counters().await, [(a.id, 31, 1), (b.id, 2, 0)]);
+    let to_a = queued(a.id).await;
+    assert_eq!(to_a.len(), 2, "{to_a:?}");
+    assert!(to_a[1].contains(&flood), "{to_a:?}");
+    let to_b = queued(b.id).await;
+    assert_eq!(to_b.len(), 2, "{to_b:?}");
+    assert!(to_b.iter().all(|m| !m.contains(&flood)), "{to_b:?}");
+
+    // A 32nd in the same window gets no second notice; after the window
+    // the count starts again.
+    store(vec![updates::command(&a, 602, "/help")], 730_000_010).await;
+    assert_eq!(applier.apply_batch().await.unwrap(), 1);
+    assert_eq!(queued(a.id).await.len(), 2, "no second notice");
+    bot.clock.advance(chrono::Duration::seconds(6));
+    store(vec![updates::command(&a, 603, "/help")], 730_000_011).await;
+    assert_eq!(applier.apply_batch().await.unwrap(), 1);
+    assert_eq!(counters().await[0], (a.id, 1, 0));
+    let to_a = queued(a.id).await;
+    assert_eq!(to_a.len(), 3, "heard again: {to_a:?}");
+    assert!(!to_a[2].contains(&flood), "{to_a:?}");
 }
