@@ -423,19 +423,24 @@ impl Lifecycle {
         };
         let decision = self.router.decide(conn, &facts, &[]).await?;
         self.count_decision(&decision);
-        let mut notifications = self
-            .record_decision(
+        let (mut notifications, assigned) = self
+            .assign(
                 conn,
                 id,
                 CaseStatus::Submitted,
                 &decision,
                 ActorKind::System,
                 "",
+                "assigned",
+                "",
             )
             .await?;
-        let case = cases::get(conn, id)
-            .await?
-            .ok_or_else(|| LifecycleError::Inconsistent(format!("case {number} vanished")))?;
+        let case = match assigned {
+            Some(case) => case,
+            None => cases::get(conn, id)
+                .await?
+                .ok_or_else(|| LifecycleError::Inconsistent(format!("case {number} vanished")))?,
+        };
 
         // Early warning (does this case make or join a cluster, or look
         // like a mass dispute on its own?) runs after the commit, in case
@@ -525,7 +530,30 @@ impl Lifecycle {
         kind: &str,
         reason: &str,
     ) -> Result<Vec<OutMessage>, LifecycleError> {
-        storage::mediator_desk::clear_mediator_declines(conn, id).await?;
+        let (out, _) = self
+            .assign(conn, id, from, decision, actor, actor_id, kind, reason)
+            .await?;
+        Ok(out)
+    }
+
+    /// [`Self::record_decision_as`], also giving the case as it stands
+    /// afterwards when it was read for the assignment hook.
+    #[allow(clippy::too_many_arguments)]
+    async fn assign(
+        &self,
+        conn: &mut Conn,
+        id: i64,
+        from: CaseStatus,
+        decision: &Decision,
+        actor: ActorKind,
+        actor_id: &str,
+        kind: &str,
+        reason: &str,
+    ) -> Result<(Vec<OutMessage>, Option<CaseRecord>), LifecycleError> {
+        // A case just filed has never been assigned, so nobody declined it.
+        if from != CaseStatus::Submitted {
+            storage::mediator_desk::clear_mediator_declines(conn, id).await?;
+        }
         let now = self.clock.now_ms();
         let committee_id = decision.committee.as_ref().map(|c| c.id);
         let accept_deadline = committee_id.map(|_| {
@@ -577,17 +605,17 @@ impl Lifecycle {
             },
         )
         .await?;
-        let mut out = vec![];
         if let Some(committee) = &decision.committee {
             let case = cases::get(conn, id)
                 .await?
                 .ok_or(LifecycleError::NotFound)?;
             tracing::info!(case = %case.number, committee = committee.id, "case assigned");
-            out.extend(self.hook.case_assigned(conn, &case, committee).await?);
+            let out = self.hook.case_assigned(conn, &case, committee).await?;
+            Ok((out, Some(case)))
         } else {
             tracing::warn!(case_id = id, "case unrouted");
+            Ok((vec![], None))
         }
-        Ok(out)
     }
 
     /// A resident's own case, or [`LifecycleError::NotFound`].
