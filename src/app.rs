@@ -271,4 +271,12 @@ impl crate::conversation::UpdateHandler for Metered {
         }
         result
     }
+
+    async fn prepare_batch(
+        &self,
+        tx: &mut crate::storage::Tx,
+        batch: &[&crate::conversation::Incoming],
+    ) -> Result<(), crate::storage::StorageError> {
+        self.inner.prepare_batch(tx, batch).await
+    }
 }

@@ -2094,7 +2094,10 @@ impl UpdateHandler for Engine {
         Ok(out)
     }
 
-    /// Counts the batch's flood-control events in one statement.
+    /// Counts the batch's flood-control events in one statement. An update
+    /// the batch then does not apply (it fails, or another instance holds
+    /// it) keeps its count and is counted again when it is applied: at most
+    /// one hit too many per retry, against a limit of 30 in 5 seconds.
     async fn prepare_batch(&self, tx: &mut Tx, batch: &[&Incoming]) -> Result<(), StorageError> {
         let users: Vec<i64> = batch
             .iter()

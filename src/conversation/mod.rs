@@ -148,10 +148,8 @@ pub trait UpdateHandler: Send + Sync {
     /// Called once for a batch, inside its transaction and before its
     /// events are handled one by one, so that work every event does (a
     /// counter, a read) can be done for all of them in one statement.
-    /// Nothing by default.
-    async fn prepare_batch(&self, _tx: &mut Tx, _batch: &[&Incoming]) -> Result<(), StorageError> {
-        Ok(())
-    }
+    /// (No default: a handler that wraps another must pass it on.)
+    async fn prepare_batch(&self, tx: &mut Tx, batch: &[&Incoming]) -> Result<(), StorageError>;
 }
 
 pub mod engine;

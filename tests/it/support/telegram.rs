@@ -88,6 +88,14 @@ pub fn describe(e: &Event) -> String {
 
 #[async_trait::async_trait]
 impl UpdateHandler for EchoHandler {
+    async fn prepare_batch(
+        &self,
+        _tx: &mut Tx,
+        _batch: &[&Incoming],
+    ) -> Result<(), jiefen::storage::StorageError> {
+        Ok(())
+    }
+
     async fn handle(
         &self,
         tx: &mut Tx,
