@@ -131,12 +131,21 @@ pub async fn mark_reachable(tx: &mut Tx, chat_id: i64) -> Result<(), StorageErro
 /// Counts one flood-control event for each entry of `users` (a user may
 /// appear more than once), for the whole batch in one statement; each
 /// event then takes its own count with [`flood_hit`], in the same order.
+///
+/// SQLite only. On PostgreSQL a batch locks its chats' updates one by one
+/// as it reaches them (so a slow chat holds up only itself), and counting
+/// ahead would lock the counters of chats another batch is about to take:
+/// that batch would wait for this one to commit. There each event is
+/// counted when it is handled.
 pub async fn count_floods(
     tx: &mut Tx,
     users: &[i64],
     now: i64,
     window_ms: i64,
 ) -> Result<(), StorageError> {
+    if tx.backend_name() == "PostgreSQL" {
+        return Ok(());
+    }
     let mut events: Vec<(i64, i64)> = Vec::new();
     for u in users {
         match events.iter_mut().find(|(v, _)| v == u) {
