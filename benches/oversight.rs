@@ -20,7 +20,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use jiefen::domain::{CaseNumber, Category, GeoPoint, RegionCode};
 use jiefen::oversight::clusters::{self, ClusterSettings};
 use jiefen::storage::cases::{self, NewCaseRow};
-use jiefen::storage::{Backend, Storage, StorageOptions};
+use jiefen::storage::{Backend, Storage};
+
+mod common;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::{Duration, Instant};
@@ -65,21 +67,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let (url, dir) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(url) => (url, None),
-        Err(_) => {
-            let dir = tempfile::tempdir().expect("temporary folder");
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            (url, Some(dir))
-        }
-    };
-    let storage = Storage::connect(&url, &StorageOptions::default())
-        .await
-        .expect("open the database");
-    storage.migrate().await.expect("migrate");
-    jiefen::import::import(&storage, &jiefen::import::demo_files(), 0)
-        .await
-        .expect("demo data");
+    let (storage, dir) = common::demo_storage().await;
     let mut tx = storage.begin().await.expect("begin");
     let resident = jiefen::storage::residents::record_consent(&mut tx, 1, 1, "zh-CN", 0)
         .await

@@ -13,7 +13,8 @@
 //! (`taskset -c 0 cargo bench --bench round_trip`): the difference is what
 //! waking a thread on another, idle, core costs on the machine.
 
-use jiefen::storage::{Storage, StorageOptions};
+mod common;
+
 use std::time::Instant;
 
 const PER_RUN: usize = 1_000;
@@ -26,21 +27,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let (url, _dir) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(url) => (url, None),
-        Err(_) => {
-            let dir = tempfile::tempdir().expect("temporary folder");
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            (url, Some(dir))
-        }
-    };
-    let storage = Storage::connect(&url, &StorageOptions::default())
-        .await
-        .expect("open the database");
-    storage.migrate().await.expect("migrate");
-    jiefen::import::import(&storage, &jiefen::import::demo_files(), 0)
-        .await
-        .expect("demo data");
+    let (storage, _dir) = common::demo_storage().await;
     let mut tx = storage.begin().await.expect("begin");
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM committees ORDER BY id")
         .fetch_all(&mut *tx)

@@ -424,7 +424,7 @@ impl Lifecycle {
         let decision = self.router.decide(conn, &facts, &[]).await?;
         self.count_decision(&decision);
         let (mut notifications, assigned) = self
-            .assign(
+            .record_decision_as(
                 conn,
                 id,
                 CaseStatus::Submitted,
@@ -499,47 +499,13 @@ impl Lifecycle {
 
     /// Stores a routing decision for case `id` currently in `from`: status
     /// `assigned` (committee, rule, accept deadline) or `unrouted`, an event
-    /// carrying the explanation, and the assignment hook's messages. The
-    /// mediator side uses it for reassignment and escalation too.
-    pub async fn record_decision(
-        &self,
-        conn: &mut Conn,
-        id: i64,
-        from: CaseStatus,
-        decision: &Decision,
-        actor: ActorKind,
-        actor_id: &str,
-    ) -> Result<Vec<OutMessage>, LifecycleError> {
-        self.record_decision_as(conn, id, from, decision, actor, actor_id, "assigned", "")
-            .await
-    }
-
-    /// [`Self::record_decision`] with the event named `kind` (`assigned`,
-    /// `reassigned`, `escalated`) and carrying `reason`. Declines of the
-    /// previous assignment's mediators are forgotten: a new assignment
-    /// starts afresh.
+    /// named `kind` (`assigned`, `reassigned`, `escalated`) carrying the
+    /// explanation and `reason`, and the assignment hook's messages. Declines
+    /// of the previous assignment's mediators are forgotten: a new assignment
+    /// starts afresh. Also gives the case as it stands afterwards when it was
+    /// read for the hook. Filing, reassignment and escalation all use it.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_decision_as(
-        &self,
-        conn: &mut Conn,
-        id: i64,
-        from: CaseStatus,
-        decision: &Decision,
-        actor: ActorKind,
-        actor_id: &str,
-        kind: &str,
-        reason: &str,
-    ) -> Result<Vec<OutMessage>, LifecycleError> {
-        let (out, _) = self
-            .assign(conn, id, from, decision, actor, actor_id, kind, reason)
-            .await?;
-        Ok(out)
-    }
-
-    /// [`Self::record_decision_as`], also giving the case as it stands
-    /// afterwards when it was read for the assignment hook.
-    #[allow(clippy::too_many_arguments)]
-    async fn assign(
         &self,
         conn: &mut Conn,
         id: i64,

@@ -462,7 +462,8 @@ impl Lifecycle {
                 kind,
                 reason,
             )
-            .await?;
+            .await?
+            .0;
         if decision.committee.is_some() {
             out.extend(self.moved_notice(conn, case.id, escalated).await?);
         }
@@ -815,7 +816,8 @@ impl Lifecycle {
                 "escalated",
                 reason,
             )
-            .await?;
+            .await?
+            .0;
         out.extend(self.moved_notice(conn, case.id, true).await?);
         Ok((decision.committee, out))
     }

@@ -1385,6 +1385,16 @@ async fn a_dialogue_saved_by_someone_else_in_between_is_not_overwritten(db: &Tes
 /// records and dialogues up front; each chat must still be answered from
 /// its own state, and a chat marked unreachable that writes again becomes
 /// reachable.
+/// The payloads queued in the outbox for `chat`, oldest first.
+async fn queued_payloads(db: &TestDb, chat: i64) -> Vec<String> {
+    let mut c = db.storage.acquire().await.unwrap();
+    sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = $1 ORDER BY id")
+        .bind(chat)
+        .fetch_all(&mut *c)
+        .await
+        .unwrap()
+}
+
 async fn one_batch_of_several_chats_answers_each_from_its_own_state(db: &TestDb) {
     use jiefen::storage::reachability;
     use jiefen::telegram::applier::{Applier, ApplierConfig};
@@ -1451,16 +1461,7 @@ async fn one_batch_of_several_chats_answers_each_from_its_own_state(db: &TestDb)
         "one batch takes all four"
     );
 
-    let queued = |chat: i64| async move {
-        let mut c = db.storage.acquire().await.unwrap();
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = $1 ORDER BY id")
-                .bind(chat)
-                .fetch_all(&mut *c)
-                .await
-                .unwrap();
-        rows.join("\n")
-    };
+    let queued = |chat: i64| async move { queued_payloads(db, chat).await.join("\n") };
     // The question's opening words (its limit is a setting).
     let opening = |lang| -> String { tr(lang, "ask-other-party").chars().take(8).collect() };
     let (ask_zh, ask_en) = (opening(Lang::ZhCn), opening(Lang::En));
@@ -1572,16 +1573,7 @@ async fn a_batch_counts_flood_control_for_all_its_chats_at_once(db: &TestDb) {
         .unwrap();
         rows
     };
-    let queued = |chat: i64| async move {
-        let mut c = db.storage.acquire().await.unwrap();
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT payload FROM outbox WHERE chat_id = $1 ORDER BY id")
-                .bind(chat)
-                .fetch_all(&mut *c)
-                .await
-                .unwrap();
-        rows
-    };
+    let queued = |chat: i64| queued_payloads(db, chat);
     let flood = tr(Lang::En, "err-flood");
 
     // The first batch holds one update of each chat: A's 30th event is
