@@ -450,7 +450,8 @@ impl Lifecycle {
         self.filings
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 
-        if let Some(admin) = self.admin_chat_id {
+        let alert_admin = decision.committee.is_none() || new.at_risk;
+        if let (Some(admin), true) = (self.admin_chat_id, alert_admin) {
             let lang = self.admin_lang();
             let region = region_label(conn, &case.region_code).await?;
             let category = t(lang, &new.category.message_id(), &[]);

@@ -249,7 +249,7 @@ impl Engine {
             }
             return Ok(out);
         }
-        let conn: &mut Conn = tx;
+        let conn: &mut Tx = tx;
 
         // A linked mediator's chat is the mediator's desk; an invite link
         // (`/start <code>`) from anyone else tries to link the account.
@@ -298,7 +298,7 @@ impl Engine {
 
     async fn before_consent(
         &self,
-        conn: &mut Conn,
+        conn: &mut Tx,
         inc: &Incoming,
         resident: Option<ResidentRecord>,
         lang: Lang,
@@ -375,7 +375,7 @@ impl Engine {
 
     async fn turn(
         &self,
-        conn: &mut Conn,
+        conn: &mut Tx,
         chat: i64,
         user_id: i64,
         resident: ResidentRecord,
@@ -416,7 +416,7 @@ impl Engine {
     /// and returns the turn's messages.
     async fn finish(
         &self,
-        conn: &mut Conn,
+        conn: &mut Tx,
         mut turn: Turn,
     ) -> Result<Vec<OutMessage>, HandlerError> {
         let changed = match &turn.read {
@@ -428,7 +428,7 @@ impl Engine {
                 .map_err(|e| HandlerError::Internal(format!("dialogue state: {e}")))?;
             // Someone else saving in between makes this fail as Stale: the
             // whole transaction rolls back and the update is applied again.
-            storage::conversations::save(
+            storage::prefetch::save_dialogue(
                 conn,
                 turn.chat,
                 &new_json,
@@ -463,7 +463,7 @@ impl Engine {
 
     async fn consented(
         &self,
-        conn: &mut Conn,
+        conn: &mut Tx,
         inc: &Incoming,
         resident: ResidentRecord,
         lang: Lang,

@@ -30,7 +30,7 @@ use crate::routing::Explanation;
 use crate::storage::cases::CaseRecord;
 use crate::storage::conversations::StoredDialogue;
 use crate::storage::mediator_desk::{self as desk, Mediator, Redeemed};
-use crate::storage::{self, Conn};
+use crate::storage::{self, Conn, Tx};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use fluent_bundle::FluentValue;
@@ -333,7 +333,7 @@ fn parse_press(data: &str) -> Option<MedPress> {
 /// Handles one event from a linked mediator's chat.
 pub(super) async fn handle(
     lc: &Lifecycle,
-    conn: &mut Conn,
+    conn: &mut Tx,
     inc: &Incoming,
     m: Mediator,
     lang: Lang,
@@ -394,7 +394,7 @@ pub(super) async fn handle(
     if changed {
         let json = serde_json::to_string(&turn.d)
             .map_err(|e| HandlerError::Internal(format!("dialogue state: {e}")))?;
-        storage::conversations::save(
+        storage::prefetch::save_dialogue(
             conn,
             chat,
             &json,

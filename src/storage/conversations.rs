@@ -107,6 +107,76 @@ pub async fn save(
     }
 }
 
+/// A dialogue save held back so a batch writes all of its chats' saves
+/// together (see [`Tx::defer_dialogue_saves`](super::Tx::defer_dialogue_saves)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeferredSave {
+    /// The chat whose dialogue this is.
+    pub chat_id: i64,
+    /// The new state as JSON text.
+    pub state: String,
+    /// The version the state was read at (`None`: the chat had none).
+    pub read_version: Option<i64>,
+    /// When it was saved.
+    pub now: i64,
+}
+
+/// Writes held-back saves as [`save`] would one by one, in at most two
+/// statements per 200 saves: one update of the chats that had a dialogue
+/// (each row only at the version it was read at) and one insert of the
+/// chats that had none. Refused with [`StorageError::Stale`] when any of
+/// them was saved by someone else in between; the caller rolls back.
+pub async fn save_many(conn: &mut Conn, saves: &[DeferredSave]) -> Result<(), StorageError> {
+    let stale = |n: usize| {
+        let chats: Vec<String> = saves.iter().map(|s| s.chat_id.to_string()).collect();
+        StorageError::Stale(format!(
+            "conversation of {n} of the chats {}",
+            chats.join(", ")
+        ))
+    };
+    let (updates, inserts): (Vec<&DeferredSave>, Vec<&DeferredSave>) =
+        saves.iter().partition(|s| s.read_version.is_some());
+    for chunk in updates.chunks(200) {
+        let sql = format!(
+            "UPDATE conversations SET state = v.column2, version = conversations.version + 1,
+               updated_at = v.column3
+             FROM (VALUES {}) AS v
+             WHERE conversations.chat_id = v.column1 AND conversations.version = v.column4",
+            super::value_rows(chunk.len(), 4, 0, "")
+        );
+        let mut q = sqlx::query(&sql);
+        for s in chunk {
+            q = q
+                .bind(s.chat_id)
+                .bind(s.state.as_str())
+                .bind(s.now)
+                .bind(s.read_version.unwrap_or_default());
+        }
+        let done = q.execute(&mut *conn).await?;
+        let missed = chunk.len() as u64 - done.rows_affected().min(chunk.len() as u64);
+        if missed > 0 {
+            return Err(stale(missed as usize));
+        }
+    }
+    for chunk in inserts.chunks(200) {
+        let sql = format!(
+            "INSERT INTO conversations (chat_id, state, updated_at, version) VALUES {}
+             ON CONFLICT (chat_id) DO NOTHING",
+            super::value_rows(chunk.len(), 3, 0, "1")
+        );
+        let mut q = sqlx::query(&sql);
+        for s in chunk {
+            q = q.bind(s.chat_id).bind(s.state.as_str()).bind(s.now);
+        }
+        let done = q.execute(&mut *conn).await?;
+        let missed = chunk.len() as u64 - done.rows_affected().min(chunk.len() as u64);
+        if missed > 0 {
+            return Err(stale(missed as usize));
+        }
+    }
+    Ok(())
+}
+
 /// What a flood counter says after counting one more event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FloodCount {

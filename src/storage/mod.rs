@@ -47,6 +47,9 @@ use std::time::Duration;
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
     prefetched: prefetch::Prefetched,
+    /// Dialogue saves held back until [`Tx::flush_dialogue_saves`]
+    /// (`None`: every save is written at once).
+    dialogue_saves: Option<Vec<conversations::DeferredSave>>,
     on_commit: Vec<std::sync::Arc<tokio::sync::Notify>>,
     // Declared after `inner`: the turn is given up only once the
     // transaction is gone.
@@ -72,9 +75,51 @@ impl Tx {
         }
     }
 
-    /// Commits, then pokes what [`Tx::notify_on_commit`] named.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let on_commit = self.on_commit;
+    /// Holds back this transaction's dialogue saves
+    /// ([`prefetch::save_dialogue`]) until [`Tx::flush_dialogue_saves`],
+    /// which writes them all in one statement: a batch saves every chat's
+    /// dialogue at once instead of one statement per update. Reads of a
+    /// held-back dialogue ([`prefetch::dialogue_or_load`]) see the saved
+    /// state.
+    pub fn defer_dialogue_saves(&mut self) {
+        self.dialogue_saves.get_or_insert_with(Vec::new);
+    }
+
+    /// The held-back saves (`None` when saves are written at once).
+    pub(crate) fn dialogue_saves(&mut self) -> Option<&mut Vec<conversations::DeferredSave>> {
+        self.dialogue_saves.as_mut()
+    }
+
+    /// Writes the held-back dialogue saves. [`StorageError::Stale`] when a
+    /// chat's dialogue was saved by someone else since it was read: the
+    /// caller rolls back (to its savepoint) as for a failed save.
+    pub async fn flush_dialogue_saves(&mut self) -> Result<(), StorageError> {
+        let saves = match self.dialogue_saves.as_mut() {
+            Some(s) if !s.is_empty() => std::mem::take(s),
+            _ => return Ok(()),
+        };
+        conversations::save_many(&mut self.inner, &saves).await
+    }
+
+    /// Forgets the held-back saves (their update was rolled back to its
+    /// savepoint).
+    pub fn discard_dialogue_saves(&mut self) {
+        if let Some(s) = self.dialogue_saves.as_mut() {
+            s.clear();
+        }
+    }
+
+    /// Commits, then pokes what [`Tx::notify_on_commit`] named. Held-back
+    /// dialogue saves are written first; one refused there fails the
+    /// commit (nothing is committed), so no save is ever lost.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        if let Err(e) = self.flush_dialogue_saves().await {
+            return Err(match e {
+                StorageError::Database(e) => e,
+                other => sqlx::Error::Protocol(other.to_string()),
+            });
+        }
+        let on_commit = std::mem::take(&mut self.on_commit);
         self.inner.commit().await?;
         for n in on_commit {
             n.notify_one();
@@ -310,6 +355,7 @@ impl Storage {
         Ok(Tx {
             inner,
             prefetched: Default::default(),
+            dialogue_saves: None,
             on_commit: Vec::new(),
             _turn: turn,
         })

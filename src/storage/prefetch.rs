@@ -14,7 +14,7 @@ use super::conversations::{self, FloodCount, StoredDialogue};
 use super::mediator_desk::{self, Mediator};
 use super::reachability;
 use super::residents::{self, ResidentRecord};
-use super::{Conn, StorageError, Tx};
+use super::{StorageError, Tx};
 use std::collections::{HashMap, HashSet};
 
 /// Rows read for a batch, by Telegram user id or chat id. Empty outside
@@ -107,16 +107,58 @@ pub fn take_dialogue(tx: &mut Tx, chat_id: i64) -> Option<Option<StoredDialogue>
 }
 
 /// `pre` (what [`take_dialogue`] gave) when the batch read the dialogue,
-/// else the chat's dialogue read now.
+/// else the dialogue this transaction saved last (when it holds saves
+/// back), else the chat's dialogue read now.
 pub async fn dialogue_or_load(
-    conn: &mut Conn,
+    tx: &mut Tx,
     chat_id: i64,
     pre: Option<Option<StoredDialogue>>,
 ) -> Result<Option<StoredDialogue>, StorageError> {
-    match pre {
-        Some(d) => Ok(d),
-        None => conversations::load(conn, chat_id).await,
+    if let Some(d) = pre {
+        return Ok(d);
     }
+    let held = tx
+        .dialogue_saves()
+        .and_then(|saves| saves.iter().rev().find(|s| s.chat_id == chat_id))
+        .map(|s| StoredDialogue {
+            state: s.state.clone(),
+            version: s.read_version.map_or(1, |v| v + 1),
+        });
+    match held {
+        Some(d) => Ok(Some(d)),
+        None => conversations::load(tx, chat_id).await,
+    }
+}
+
+/// Saves a chat's dialogue as [`conversations::save`] does, or holds the
+/// save back when the transaction does that
+/// ([`Tx::defer_dialogue_saves`]); the version check then happens when
+/// the saves are written. Returns the new version.
+pub async fn save_dialogue(
+    tx: &mut Tx,
+    chat_id: i64,
+    state: &str,
+    read_version: Option<i64>,
+    now: i64,
+) -> Result<i64, StorageError> {
+    let already_held = match tx.dialogue_saves() {
+        None => return conversations::save(tx, chat_id, state, read_version, now).await,
+        Some(saves) => saves.iter().any(|s| s.chat_id == chat_id),
+    };
+    if already_held {
+        // A second save of the same chat: write the first, so each save
+        // names the version the one before it made.
+        tx.flush_dialogue_saves().await?;
+    }
+    if let Some(saves) = tx.dialogue_saves() {
+        saves.push(conversations::DeferredSave {
+            chat_id,
+            state: state.to_owned(),
+            read_version,
+            now,
+        });
+    }
+    Ok(read_version.map_or(1, |v| v + 1))
 }
 
 /// Marks everyone using `chat_id` reachable again; nothing to write when

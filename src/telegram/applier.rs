@@ -148,6 +148,16 @@ impl std::fmt::Debug for Applier {
     }
 }
 
+/// A refused dialogue save (`Stale`) as the error of the update it belongs
+/// to (`Ok(Err)`), any other failure as the batch's (`Err`).
+fn saved(r: Result<(), StorageError>) -> Result<Result<(), String>, StorageError> {
+    match r {
+        Ok(()) => Ok(Ok(())),
+        Err(e @ StorageError::Stale(_)) => Ok(Err(e.to_string())),
+        Err(e) => Err(e),
+    }
+}
+
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -262,6 +272,9 @@ impl Applier {
     async fn try_batch(&self, careful: bool) -> Result<Option<usize>, StorageError> {
         let mut held = Held::new(&self.held);
         let mut tx = self.storage.begin().await?;
+        // Every chat's dialogue is saved in one statement at the end
+        // (with a savepoint per update, at the end of each update).
+        tx.defer_dialogue_saves();
         let now = self.clock.now_ms();
         // Read past the updates sibling workers hold, then leave those out.
         let limit = self.cfg.batch_size + held.others();
@@ -313,7 +326,13 @@ impl Applier {
             if careful {
                 batch::savepoint(&mut tx, "jiefen_update").await?;
             }
-            match self.apply_row(&mut tx, &row, mapped).await? {
+            let mut outcome = self.apply_row(&mut tx, &row, mapped).await?;
+            if careful && matches!(outcome, RowOutcome::Applied { .. }) {
+                if let Err(e) = saved(tx.flush_dialogue_saves().await)? {
+                    outcome = RowOutcome::HandlerFailed(e);
+                }
+            }
+            match outcome {
                 RowOutcome::Applied { messages } => {
                     if careful {
                         batch::release(&mut tx, "jiefen_update").await?;
@@ -327,6 +346,7 @@ impl Applier {
                 }
                 RowOutcome::HandlerFailed(error) => {
                     batch::rollback_to(&mut tx, "jiefen_update").await?;
+                    tx.discard_dialogue_saves();
                     self.record_failure(&mut tx, &row, now, &error).await?;
                 }
                 RowOutcome::Panicked => panicked = true,
@@ -346,6 +366,14 @@ impl Applier {
                 self.apply_next(row.chat_id).await?;
             }
             return Ok(Some(rows.len()));
+        }
+        if let Err(e) = saved(tx.flush_dialogue_saves().await)? {
+            // Someone else saved a dialogue of the batch since it was read:
+            // as for a failed handler, the batch runs again with a
+            // savepoint per update, so only that chat's update is set back.
+            tracing::info!(error = %e, "a dialogue changed under the batch; applying it again");
+            tx.rollback().await?;
+            return Ok(None);
         }
         // Every reply of the batch in one insert, in the order the updates
         // were applied (so each chat's replies keep their order).

@@ -370,6 +370,7 @@ on_both_backends!(
     a_dialogue_saved_by_someone_else_in_between_is_not_overwritten,
     one_batch_of_several_chats_answers_each_from_its_own_state,
     a_batch_counts_flood_control_for_all_its_chats_at_once,
+    a_batch_saves_its_dialogues_together_and_one_changed_meanwhile_is_applied_again,
 );
 
 async fn an_unpaid_wages_case_shared_from_liuba_goes_to_the_labour_committee_in_chinese(
@@ -1379,6 +1380,47 @@ async fn a_dialogue_saved_by_someone_else_in_between_is_not_overwritten(db: &Tes
     ));
     let stored = conversations::load(&mut c, 7).await.unwrap().unwrap();
     assert_eq!((stored.state.as_str(), stored.version), ("{\"a\":1}", 2));
+
+    // Several saves at once, as a batch writes them: each at the version
+    // it read, first saves inserted.
+    let save = |chat_id: i64, state: &str, read_version: Option<i64>| {
+        conversations::DeferredSave {
+            chat_id,
+            state: state.to_owned(),
+            read_version,
+            now: 4,
+        }
+    };
+    conversations::save_many(
+        &mut c,
+        &[save(7, "{\"b\":2}", Some(2)), save(8, "{\"c\":3}", None)],
+    )
+    .await
+    .unwrap();
+    async fn read(c: &mut jiefen::storage::Conn, chat: i64) -> (String, i64) {
+        let d = conversations::load(c, chat).await.unwrap().unwrap();
+        (d.state, d.version)
+    }
+    assert_eq!(read(&mut c, 7).await, ("{\"b\":2}".to_owned(), 3));
+    assert_eq!(read(&mut c, 8).await, ("{\"c\":3}".to_owned(), 1));
+    drop(c);
+    // One of them stale (7 is at version 3, not 2), or a first save of a
+    // chat that has one: refused, and the transaction rolled back keeps
+    // every dialogue as it was.
+    for saves in [
+        vec![save(8, "{}", Some(1)), save(7, "{}", Some(2))],
+        vec![save(7, "{}", Some(3)), save(8, "{}", None)],
+    ] {
+        let mut tx = db.storage.begin().await.unwrap();
+        assert!(matches!(
+            conversations::save_many(&mut tx, &saves).await,
+            Err(jiefen::storage::StorageError::Stale(_))
+        ));
+        tx.rollback().await.unwrap();
+    }
+    let mut c = db.storage.acquire().await.unwrap();
+    assert_eq!(read(&mut c, 7).await, ("{\"b\":2}".to_owned(), 3));
+    assert_eq!(read(&mut c, 8).await, ("{\"c\":3}".to_owned(), 1));
 }
 
 /// The applier takes several chats in one transaction and reads their
@@ -1606,4 +1648,136 @@ async fn a_batch_counts_flood_control_for_all_its_chats_at_once(db: &TestDb) {
     let to_a = queued(a.id).await;
     assert_eq!(to_a.len(), 3, "heard again: {to_a:?}");
     assert!(!to_a[2].contains(&flood), "{to_a:?}");
+}
+
+/// Wraps the engine and, while `on`, bumps `victim`'s stored dialogue
+/// whenever `trigger`'s update is handled: another writer saving that
+/// dialogue after the batch read it.
+struct Meddler {
+    inner: Engine,
+    trigger: i64,
+    victim: i64,
+    on: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl UpdateHandler for Meddler {
+    async fn prepare_batch(
+        &self,
+        tx: &mut jiefen::storage::Tx,
+        batch: &[&Incoming],
+    ) -> Result<(), jiefen::storage::StorageError> {
+        self.inner.prepare_batch(tx, batch).await
+    }
+
+    async fn handle(
+        &self,
+        tx: &mut jiefen::storage::Tx,
+        incoming: &Incoming,
+    ) -> Result<Vec<OutMessage>, jiefen::conversation::HandlerError> {
+        if incoming.chat.id == self.trigger && self.on.load(std::sync::atomic::Ordering::SeqCst) {
+            sqlx::query("UPDATE conversations SET version = version + 1 WHERE chat_id = $1")
+                .bind(self.victim)
+                .execute(&mut **tx)
+                .await
+                .unwrap();
+        }
+        self.inner.handle(tx, incoming).await
+    }
+}
+
+async fn a_batch_saves_its_dialogues_together_and_one_changed_meanwhile_is_applied_again(
+    db: &TestDb,
+) {
+    use jiefen::storage::inbox;
+    use jiefen::telegram::applier::{Applier, ApplierConfig};
+    use jiefen::telegram::fake_api::{updates, FakeUser};
+    let bot = bot(db).await;
+    // A and B have consented and stand at the description question.
+    let a = person(8301, "zh-CN");
+    let out = at_category(&bot, &a, Lang::ZhCn).await;
+    bot.press(&a, &out, &tr(Lang::ZhCn, "category-labor")).await;
+    let b = person(8302, "zh-CN");
+    let out = at_category(&bot, &b, Lang::ZhCn).await;
+    bot.press(&b, &out, &tr(Lang::ZhCn, "category-neighbor"))
+        .await;
+    let version = |chat: i64| async move {
+        let mut c = db.storage.acquire().await.unwrap();
+        let v: i64 = sqlx::query_scalar("SELECT version FROM conversations WHERE chat_id = $1")
+            .bind(chat)
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        v
+    };
+    let (va, vb) = (version(a.user).await, version(b.user).await);
+    let (ua, ub) = (FakeUser::new(a.user, "zh-hans"), FakeUser::new(b.user, "zh-hans"));
+    let mut batch = vec![
+        updates::text(&ua, 700, "老板欠了三个月工资"),
+        updates::text(&ub, 700, "邻居家的狗整夜叫"),
+    ];
+    for (i, u) in batch.iter_mut().enumerate() {
+        u["update_id"] = serde_json::json!(830_000 + i as i64);
+    }
+    jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
+        .await
+        .unwrap();
+    let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let applier = Applier::new(
+        db.storage.clone(),
+        Arc::new(bot.clock.clone()),
+        Arc::new(Meddler {
+            inner: bot.engine.clone(),
+            trigger: a.user,
+            victim: b.user,
+            on: on.clone(),
+        }),
+        None,
+        Arc::new(tokio::sync::Notify::new()),
+        ApplierConfig::default(),
+    );
+    let at_other_party = |s: Option<State>| {
+        matches!(
+            s,
+            Some(State::Filing {
+                step: Step::OtherParty,
+                ..
+            })
+        )
+    };
+    let ask = tr(Lang::ZhCn, "ask-other-party").chars().take(8).collect::<String>();
+
+    // B's dialogue changes after the batch read it: the batch's one save of
+    // both dialogues is refused, the batch runs again update by update, A's
+    // update is applied and B's is set back, with nothing sent to B.
+    assert_eq!(applier.apply_batch().await.unwrap(), 2);
+    assert!(at_other_party(bot.state(&a).await));
+    assert_eq!(version(a.user).await, va + 1, "A saved once");
+    let to_a = queued_payloads(db, a.user).await;
+    assert_eq!(to_a.len(), 1, "A answered once: {to_a:?}");
+    assert!(to_a[0].contains(&ask), "{to_a:?}");
+    assert!(!at_other_party(bot.state(&b).await), "B's save was not forced");
+    assert_eq!(version(b.user).await, vb + 1, "only the other writer's change");
+    assert!(queued_payloads(db, b.user).await.is_empty());
+    let mut c = db.storage.acquire().await.unwrap();
+    let row = inbox::get(&mut c, 830_001).await.unwrap().unwrap();
+    assert_eq!((row.status, row.attempts), (inbox::InboxStatus::Pending, 1));
+    let error: String = sqlx::query_scalar("SELECT error FROM inbox WHERE update_id = 830001")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert!(error.contains("changed concurrently"), "{error}");
+    drop(c);
+
+    // Retried after its backoff, B's update is applied on the state as it
+    // now stands.
+    on.store(false, std::sync::atomic::Ordering::SeqCst);
+    bot.clock.advance(chrono::Duration::seconds(3));
+    assert_eq!(applier.apply_batch().await.unwrap(), 1);
+    assert!(at_other_party(bot.state(&b).await));
+    assert_eq!(version(b.user).await, vb + 2);
+    let to_b = queued_payloads(db, b.user).await;
+    assert_eq!(to_b.len(), 1, "B answered once: {to_b:?}");
+    assert!(to_b[0].contains(&ask), "{to_b:?}");
+    assert_eq!(queued_payloads(db, a.user).await.len(), 1);
 }
