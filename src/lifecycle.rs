@@ -72,7 +72,7 @@ pub(crate) async fn record_event(
     e: &cases::NewEvent<'_>,
 ) -> Result<i64, LifecycleError> {
     use crate::oversight::webhooks::{emit, EventType, WebhookEvent};
-    let id = cases::add_event(conn, e).await?;
+    let added = cases::add_event(conn, e).await?;
     let event = match (e.to_status, e.kind) {
         (Some(CaseStatus::Submitted), _) => Some(EventType::CaseFiled),
         (Some(CaseStatus::Assigned), "escalated") => Some(EventType::CaseEscalated),
@@ -83,10 +83,10 @@ pub(crate) async fn record_event(
         (Some(CaseStatus::Closed), _) => Some(EventType::CaseClosed),
         _ => None,
     };
-    if let Some(kind) = event {
+    if let (Some(kind), true) = (event, added.webhooks_active) {
         emit(conn, WebhookEvent::Case(kind, e.case_id), e.at).await?;
     }
-    Ok(id)
+    Ok(added.id)
 }
 
 /// How the place of a case was given.
@@ -423,7 +423,7 @@ impl Lifecycle {
         };
         let decision = self.router.decide(conn, &facts, &[]).await?;
         self.count_decision(&decision);
-        let (mut notifications, assigned) = self
+        let (mut notifications, case) = self
             .record_decision_as(
                 conn,
                 id,
@@ -435,12 +435,6 @@ impl Lifecycle {
                 "",
             )
             .await?;
-        let case = match assigned {
-            Some(case) => case,
-            None => cases::get(conn, id)
-                .await?
-                .ok_or_else(|| LifecycleError::Inconsistent(format!("case {number} vanished")))?,
-        };
 
         // Early warning (does this case make or join a cluster, or look
         // like a mass dispute on its own?) runs after the commit, in case
@@ -503,8 +497,9 @@ impl Lifecycle {
     /// named `kind` (`assigned`, `reassigned`, `escalated`) carrying the
     /// explanation and `reason`, and the assignment hook's messages. Declines
     /// of the previous assignment's mediators are forgotten: a new assignment
-    /// starts afresh. Also gives the case as it stands afterwards when it was
-    /// read for the hook. Filing, reassignment and escalation all use it.
+    /// starts afresh. Also gives the case as it stands afterwards (the
+    /// assignment's own write returns it). Filing, reassignment and
+    /// escalation all use it.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_decision_as(
         &self,
@@ -516,7 +511,7 @@ impl Lifecycle {
         actor_id: &str,
         kind: &str,
         reason: &str,
-    ) -> Result<(Vec<OutMessage>, Option<CaseRecord>), LifecycleError> {
+    ) -> Result<(Vec<OutMessage>, CaseRecord), LifecycleError> {
         // A case just filed has never been assigned, so nobody declined it.
         if from != CaseStatus::Submitted {
             storage::mediator_desk::clear_mediator_declines(conn, id).await?;
@@ -527,7 +522,7 @@ impl Lifecycle {
             let hours = decision.accept_hours.unwrap_or(self.policy.accept_hours);
             now + hours * 3_600_000
         });
-        if !cases::set_assignment(
+        let Some(case) = cases::set_assignment(
             conn,
             id,
             from,
@@ -537,11 +532,11 @@ impl Lifecycle {
             now,
         )
         .await?
-        {
+        else {
             return Err(LifecycleError::Inconsistent(format!(
                 "case {id} left status {from} while being routed"
             )));
-        }
+        };
         let to = if committee_id.is_some() {
             CaseStatus::Assigned
         } else {
@@ -573,15 +568,12 @@ impl Lifecycle {
         )
         .await?;
         if let Some(committee) = &decision.committee {
-            let case = cases::get(conn, id)
-                .await?
-                .ok_or(LifecycleError::NotFound)?;
             tracing::info!(case = %case.number, committee = committee.id, "case assigned");
             let out = self.hook.case_assigned(conn, &case, committee).await?;
-            Ok((out, Some(case)))
+            Ok((out, case))
         } else {
-            tracing::warn!(case_id = id, "case unrouted");
-            Ok((vec![], None))
+            tracing::warn!(case = %case.number, "case unrouted");
+            Ok((vec![], case))
         }
     }
 

@@ -414,11 +414,7 @@ impl Engine {
 
     /// Saves the dialogue when it changed (with the version it was read at)
     /// and returns the turn's messages.
-    async fn finish(
-        &self,
-        conn: &mut Tx,
-        mut turn: Turn,
-    ) -> Result<Vec<OutMessage>, HandlerError> {
+    async fn finish(&self, conn: &mut Tx, mut turn: Turn) -> Result<Vec<OutMessage>, HandlerError> {
         let changed = match &turn.read {
             Some((d, _)) => *d != turn.d,
             None => turn.d != Dialogue::default(),
@@ -1270,14 +1266,20 @@ impl Engine {
     /// The nearest known place (village, township or county centroid)
     /// within [`MAX_LOCATION_KM`]; on a tie the more precise one.
     async fn place_of(&self, conn: &mut Conn, p: GeoPoint) -> Result<Option<Region>, StorageError> {
+        let mut near = storage::regions::placed_near(conn, p, MAX_LOCATION_KM).await?;
+        // Villages first, then townships, then counties: on a tie the
+        // first one seen wins.
+        near.sort_by_key(|r| match r.level() {
+            RegionLevel::Village => 0,
+            RegionLevel::Township => 1,
+            _ => 2,
+        });
         let mut best: Option<(f64, Region)> = None;
-        for level in ["village", "township", "county"] {
-            for r in storage::regions::at_level(conn, level).await? {
-                let Some(c) = r.centroid else { continue };
-                let d = c.distance_km(&p);
-                if d <= MAX_LOCATION_KM && best.as_ref().is_none_or(|(bd, _)| d < *bd - 1e-9) {
-                    best = Some((d, r));
-                }
+        for r in near {
+            let Some(c) = r.centroid else { continue };
+            let d = c.distance_km(&p);
+            if d <= MAX_LOCATION_KM && best.as_ref().is_none_or(|(bd, _)| d < *bd - 1e-9) {
+                best = Some((d, r));
             }
         }
         Ok(best.map(|(_, r)| r))

@@ -51,7 +51,7 @@ impl Lifecycle {
             })
             .await?;
         desk::clear_mediator_declines(conn, case.id).await?;
-        if !cases::set_assignment(
+        let Some(after) = cases::set_assignment(
             conn,
             case.id,
             case.status,
@@ -61,9 +61,9 @@ impl Lifecycle {
             now,
         )
         .await?
-        {
+        else {
             return Err(LifecycleError::NotAllowed(case.status));
-        }
+        };
         super::record_event(
             conn,
             &NewEvent {
@@ -81,9 +81,6 @@ impl Lifecycle {
         )
         .await?;
         tracing::info!(case = %case.number, committee = committee.id, "case reassigned by an admin");
-        let after = cases::get(conn, case.id)
-            .await?
-            .ok_or(LifecycleError::NotFound)?;
         out.extend(self.hook.case_assigned(conn, &after, &committee).await?);
         out.extend(self.moved_notice(conn, after.id, false).await?);
         Ok((after, out))

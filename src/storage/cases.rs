@@ -269,7 +269,8 @@ pub async fn transition(
 
 /// Records where routing sent a case: status `assigned` with committee,
 /// rule and accept deadline, or `unrouted` when `committee_id` is `None`.
-/// Only from `from`; returns whether it applied.
+/// Only from `from`; returns the case as it stands afterwards, `None` when
+/// it was no longer in `from`.
 #[allow(clippy::too_many_arguments)]
 pub async fn set_assignment(
     conn: &mut Conn,
@@ -279,18 +280,19 @@ pub async fn set_assignment(
     rule_id: Option<i64>,
     accept_deadline: Option<i64>,
     now: i64,
-) -> Result<bool, StorageError> {
+) -> Result<Option<CaseRecord>, StorageError> {
     let to = if committee_id.is_some() {
         CaseStatus::Assigned
     } else {
         CaseStatus::Unrouted
     };
-    let done = sqlx::query(
+    let row = sqlx::query(&format!(
         "UPDATE cases SET status = $1, committee_id = $2, rule_id = $3, accept_deadline = $4,
              assigned_at = CASE WHEN $2 IS NULL THEN assigned_at ELSE $5 END,
              mediator_id = NULL, updated_at = $5, version = version + 1
-         WHERE id = $6 AND status = $7",
-    )
+         WHERE id = $6 AND status = $7
+         RETURNING {COLUMNS}"
+    ))
     .bind(to.code())
     .bind(committee_id)
     .bind(rule_id)
@@ -298,10 +300,10 @@ pub async fn set_assignment(
     .bind(now)
     .bind(id)
     .bind(from.code())
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(|e| classify(e, "case assignment"))?;
-    Ok(done.rows_affected() == 1)
+    row.as_ref().map(row_to_case).transpose()
 }
 
 /// Who did something to a case.
@@ -380,11 +382,13 @@ pub struct CaseEvent {
 }
 
 /// Appends a timeline entry.
-pub async fn add_event(conn: &mut Conn, e: &NewEvent<'_>) -> Result<i64, StorageError> {
-    let id: i64 = sqlx::query_scalar(
+pub async fn add_event(conn: &mut Conn, e: &NewEvent<'_>) -> Result<AddedEvent, StorageError> {
+    let row = sqlx::query(
         "INSERT INTO case_events (case_id, at, actor_kind, actor_id, kind, from_status, to_status,
              committee_id, reason, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id, (SELECT COUNT(*) FROM webhook_subscriptions
+                        WHERE deleted_at IS NULL AND active = 1) AS webhooks",
     )
     .bind(e.case_id)
     .bind(e.at)
@@ -399,7 +403,20 @@ pub async fn add_event(conn: &mut Conn, e: &NewEvent<'_>) -> Result<i64, Storage
     .fetch_one(&mut *conn)
     .await
     .map_err(|err| classify(err, "case event"))?;
-    Ok(id)
+    Ok(AddedEvent {
+        id: row.try_get("id")?,
+        webhooks_active: row.try_get::<i64, _>("webhooks")? > 0,
+    })
+}
+
+/// A timeline event just written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddedEvent {
+    /// Its id.
+    pub id: i64,
+    /// Whether any event webhook is subscribed (read by the same
+    /// statement, so an event with nobody to tell costs no second one).
+    pub webhooks_active: bool,
 }
 
 /// A case's timeline, oldest first.

@@ -96,6 +96,46 @@ pub async fn children(conn: &mut Conn, parent: &str) -> Result<Vec<Region>, Stor
     rows.iter().map(row_to_region).collect()
 }
 
+/// Villages, townships and counties whose centroid may lie within
+/// `radius_km` of `p`, in one statement: every one that does, and some
+/// just outside (a box around the circle), ordered by code. The caller
+/// measures the distance.
+pub async fn placed_near(
+    conn: &mut Conn,
+    p: GeoPoint,
+    radius_km: f64,
+) -> Result<Vec<Region>, StorageError> {
+    // Degrees of latitude per km on the sphere distance_km uses, with a
+    // margin; longitude degrees widen with the latitude.
+    let dlat = radius_km.max(0.0) / (crate::domain::EARTH_RADIUS_KM * std::f64::consts::PI / 180.0)
+        * 1.1
+        + 1e-6;
+    let edge = (p.lat.abs() + dlat).to_radians();
+    let mut dlon = if edge < 89f64.to_radians() {
+        dlat / edge.cos()
+    } else {
+        // Near a pole every longitude is close.
+        360.0
+    };
+    if p.lon - dlon < -180.0 || p.lon + dlon > 180.0 {
+        // A box across the antimeridian: every longitude.
+        dlon = 360.0;
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM regions
+         WHERE level IN ('village', 'township', 'county')
+           AND lat BETWEEN $1 AND $2 AND lon BETWEEN $3 AND $4
+         ORDER BY code"
+    ))
+    .bind(p.lat - dlat)
+    .bind(p.lat + dlat)
+    .bind(p.lon - dlon)
+    .bind(p.lon + dlon)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(row_to_region).collect()
+}
+
 /// Regions at one level, ordered by code.
 pub async fn at_level(conn: &mut Conn, level: &str) -> Result<Vec<Region>, StorageError> {
     let rows = sqlx::query(&format!(

@@ -141,6 +141,7 @@ async fn step(conn: &mut Conn, id: i64, from: CaseStatus, to: CaseStatus, at: i6
         cases::set_assignment(conn, id, from, Some(c), None, Some(at + DAY), at)
             .await
             .unwrap()
+            .is_some()
     } else {
         cases::transition(conn, id, from, to, at).await.unwrap()
     };

@@ -1383,13 +1383,11 @@ async fn a_dialogue_saved_by_someone_else_in_between_is_not_overwritten(db: &Tes
 
     // Several saves at once, as a batch writes them: each at the version
     // it read, first saves inserted.
-    let save = |chat_id: i64, state: &str, read_version: Option<i64>| {
-        conversations::DeferredSave {
-            chat_id,
-            state: state.to_owned(),
-            read_version,
-            now: 4,
-        }
+    let save = |chat_id: i64, state: &str, read_version: Option<i64>| conversations::DeferredSave {
+        chat_id,
+        state: state.to_owned(),
+        read_version,
+        now: 4,
     };
     conversations::save_many(
         &mut c,
@@ -1711,7 +1709,10 @@ async fn a_batch_saves_its_dialogues_together_and_one_changed_meanwhile_is_appli
         v
     };
     let (va, vb) = (version(a.user).await, version(b.user).await);
-    let (ua, ub) = (FakeUser::new(a.user, "zh-hans"), FakeUser::new(b.user, "zh-hans"));
+    let (ua, ub) = (
+        FakeUser::new(a.user, "zh-hans"),
+        FakeUser::new(b.user, "zh-hans"),
+    );
     let mut batch = vec![
         updates::text(&ua, 700, "老板欠了三个月工资"),
         updates::text(&ub, 700, "邻居家的狗整夜叫"),
@@ -1745,7 +1746,10 @@ async fn a_batch_saves_its_dialogues_together_and_one_changed_meanwhile_is_appli
             })
         )
     };
-    let ask = tr(Lang::ZhCn, "ask-other-party").chars().take(8).collect::<String>();
+    let ask = tr(Lang::ZhCn, "ask-other-party")
+        .chars()
+        .take(8)
+        .collect::<String>();
 
     // B's dialogue changes after the batch read it: the batch's one save of
     // both dialogues is refused, the batch runs again update by update, A's
@@ -1756,8 +1760,15 @@ async fn a_batch_saves_its_dialogues_together_and_one_changed_meanwhile_is_appli
     let to_a = queued_payloads(db, a.user).await;
     assert_eq!(to_a.len(), 1, "A answered once: {to_a:?}");
     assert!(to_a[0].contains(&ask), "{to_a:?}");
-    assert!(!at_other_party(bot.state(&b).await), "B's save was not forced");
-    assert_eq!(version(b.user).await, vb + 1, "only the other writer's change");
+    assert!(
+        !at_other_party(bot.state(&b).await),
+        "B's save was not forced"
+    );
+    assert_eq!(
+        version(b.user).await,
+        vb + 1,
+        "only the other writer's change"
+    );
     assert!(queued_payloads(db, b.user).await.is_empty());
     let mut c = db.storage.acquire().await.unwrap();
     let row = inbox::get(&mut c, 830_001).await.unwrap().unwrap();

@@ -45,6 +45,7 @@ on_both_backends!(
     a_committee_in_an_unknown_region_is_a_missing_reference,
     a_rule_round_trips_with_its_conditions_and_target,
     changes_to_committees_and_rules_bump_the_routing_version,
+    regions_near_a_point_are_read_in_one_box,
 );
 
 async fn migrations_create_every_table_and_can_run_twice(db: &TestDb) {
@@ -175,4 +176,52 @@ async fn a_second_connection_pool_sees_what_the_first_committed(db: &TestDb) {
     assert_eq!(got.population, Some(1000));
     drop(c);
     other.close().await;
+}
+
+async fn regions_near_a_point_are_read_in_one_box(db: &TestDb) {
+    let at = |code: &str, lat: f64, lon: f64| Region {
+        centroid: Some(GeoPoint { lat, lon }),
+        ..region(code, code)
+    };
+    let mut tx = db.storage.begin().await.unwrap();
+    for r in [
+        at("620722", 38.43, 100.82),
+        // 20 km north, and 20 km east (longitude degrees are shorter here).
+        at("620722101", 38.43 + 20.0 / 111.2, 100.82),
+        at(
+            "620722101201",
+            38.43,
+            100.82 + 20.0 / (111.2 * 38.43f64.to_radians().cos()),
+        ),
+        // 45 km south: outside even the box.
+        at("620722102", 38.43 - 45.0 / 111.2, 100.82),
+        // A region without a centroid is never placed.
+        Region {
+            centroid: None,
+            ..region("620722103", "620722103")
+        },
+        // Provinces and cities are not places.
+        at("620000", 38.43, 100.82),
+    ] {
+        storage::regions::upsert(&mut tx, &r).await.unwrap();
+    }
+    let p = GeoPoint {
+        lat: 38.43,
+        lon: 100.82,
+    };
+    let near = storage::regions::placed_near(&mut tx, p, 30.0)
+        .await
+        .unwrap();
+    let codes: Vec<&str> = near.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["620722", "620722101", "620722101201"]);
+    // Every one within the radius is in the box.
+    for r in &near {
+        assert!(r.centroid.unwrap().distance_km(&p) <= 30.0, "{}", r.code);
+    }
+    assert!(storage::regions::placed_near(&mut tx, p, 10.0)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.code.as_str() == "620722"));
+    tx.rollback().await.unwrap();
 }
