@@ -4,7 +4,8 @@
 //! The applier loads these rows at the start of a batch transaction for
 //! every chat and user in it; a handler then takes each row once, in place
 //! of reading it. A row is taken at most once: a second read in the same
-//! update (after the handler may have written it) goes to the database.
+//! update (after the handler may have written it) goes to the database, or,
+//! for a dialogue whose save the batch holds back, to that save.
 //! This is exact because a batch holds at most one update per chat, and
 //! these rows (a person's resident and mediator record, a chat's dialogue
 //! and reachability) are written inside a batch only by the update of their

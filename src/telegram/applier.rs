@@ -7,9 +7,10 @@
 //! person's records, the dialogue, reachability) is read up front, one
 //! statement per table ([`prefetch`]). Each update is mapped to an
 //! [`Incoming`](crate::conversation::Incoming) and handed to the
-//! [`UpdateHandler`]; the messages the handlers return are queued in one
-//! insert, and the batch's updates are marked done together, before the
-//! commit. A
+//! [`UpdateHandler`]; the dialogues the handlers save are written in one
+//! statement (each at the version it was read at), the messages they
+//! return are queued in one insert, and the batch's updates are marked
+//! done together, before the commit. A
 //! handler error rolls the attempt back and the batch runs again with a
 //! savepoint per update, so only the failing update is set back: its failed
 //! attempt is recorded (retried with backoff; after a few attempts marked

@@ -1435,20 +1435,36 @@ async fn queued_payloads(db: &TestDb, chat: i64) -> Vec<String> {
         .unwrap()
 }
 
+/// `p` consented, with `category` picked: at the description question.
+async fn at_description(bot: &Bot<'_>, p: Person, lang: Lang, category: &str) -> Person {
+    let out = at_category(bot, &p, lang).await;
+    bot.press(&p, &out, &tr(lang, category)).await;
+    p
+}
+
+/// An applier over the test bot's database and clock, with `handler`.
+fn applier_for(
+    bot: &Bot<'_>,
+    handler: Arc<dyn UpdateHandler>,
+) -> jiefen::telegram::applier::Applier {
+    jiefen::telegram::applier::Applier::new(
+        bot.db.storage.clone(),
+        Arc::new(bot.clock.clone()),
+        handler,
+        None,
+        Arc::new(tokio::sync::Notify::new()),
+        jiefen::telegram::applier::ApplierConfig::default(),
+    )
+}
+
 async fn one_batch_of_several_chats_answers_each_from_its_own_state(db: &TestDb) {
     use jiefen::storage::reachability;
-    use jiefen::telegram::applier::{Applier, ApplierConfig};
     use jiefen::telegram::fake_api::{updates, FakeUser};
     let bot = bot(db).await;
     // A (Chinese) and B (English) have consented and stand at the
     // description question.
-    let a = person(8101, "zh-CN");
-    let out = at_category(&bot, &a, Lang::ZhCn).await;
-    bot.press(&a, &out, &tr(Lang::ZhCn, "category-labor")).await;
-    let b = person(8102, "en");
-    let out = at_category(&bot, &b, Lang::En).await;
-    bot.press(&b, &out, &tr(Lang::En, "category-neighbor"))
-        .await;
+    let a = at_description(&bot, person(8101, "zh-CN"), Lang::ZhCn, "category-labor").await;
+    let b = at_description(&bot, person(8102, "en"), Lang::En, "category-neighbor").await;
     let mut c = db.storage.acquire().await.unwrap();
     // Telegram refused a message to B since (a 403).
     reachability::mark_unreachable(&mut c, b.user)
@@ -1487,14 +1503,7 @@ async fn one_batch_of_several_chats_answers_each_from_its_own_state(db: &TestDb)
     jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
         .await
         .unwrap();
-    let applier = Applier::new(
-        db.storage.clone(),
-        Arc::new(bot.clock.clone()),
-        Arc::new(bot.engine.clone()),
-        None,
-        Arc::new(tokio::sync::Notify::new()),
-        ApplierConfig::default(),
-    );
+    let applier = applier_for(&bot, Arc::new(bot.engine.clone()));
     assert_eq!(
         applier.apply_batch().await.unwrap(),
         4,
@@ -1553,7 +1562,6 @@ async fn one_batch_of_several_chats_answers_each_from_its_own_state(db: &TestDb)
 
 async fn a_batch_counts_flood_control_for_all_its_chats_at_once(db: &TestDb) {
     use jiefen::clock::Clock;
-    use jiefen::telegram::applier::{Applier, ApplierConfig};
     use jiefen::telegram::fake_api::{updates, FakeUser};
     let bot = bot(db).await;
     let now = bot.clock.now_ms();
@@ -1592,14 +1600,7 @@ async fn a_batch_counts_flood_control_for_all_its_chats_at_once(db: &TestDb) {
         730_000_001,
     )
     .await;
-    let applier = Applier::new(
-        db.storage.clone(),
-        Arc::new(bot.clock.clone()),
-        Arc::new(bot.engine.clone()),
-        None,
-        Arc::new(tokio::sync::Notify::new()),
-        ApplierConfig::default(),
-    );
+    let applier = applier_for(&bot, Arc::new(bot.engine.clone()));
     let counters = || async {
         let mut c = db.storage.acquire().await.unwrap();
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
@@ -1688,17 +1689,11 @@ async fn a_batch_saves_its_dialogues_together_and_one_changed_meanwhile_is_appli
     db: &TestDb,
 ) {
     use jiefen::storage::inbox;
-    use jiefen::telegram::applier::{Applier, ApplierConfig};
     use jiefen::telegram::fake_api::{updates, FakeUser};
     let bot = bot(db).await;
     // A and B have consented and stand at the description question.
-    let a = person(8301, "zh-CN");
-    let out = at_category(&bot, &a, Lang::ZhCn).await;
-    bot.press(&a, &out, &tr(Lang::ZhCn, "category-labor")).await;
-    let b = person(8302, "zh-CN");
-    let out = at_category(&bot, &b, Lang::ZhCn).await;
-    bot.press(&b, &out, &tr(Lang::ZhCn, "category-neighbor"))
-        .await;
+    let a = at_description(&bot, person(8301, "zh-CN"), Lang::ZhCn, "category-labor").await;
+    let b = at_description(&bot, person(8302, "zh-CN"), Lang::ZhCn, "category-neighbor").await;
     let version = |chat: i64| async move {
         let mut c = db.storage.acquire().await.unwrap();
         let v: i64 = sqlx::query_scalar("SELECT version FROM conversations WHERE chat_id = $1")
@@ -1724,18 +1719,14 @@ async fn a_batch_saves_its_dialogues_together_and_one_changed_meanwhile_is_appli
         .await
         .unwrap();
     let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let applier = Applier::new(
-        db.storage.clone(),
-        Arc::new(bot.clock.clone()),
+    let applier = applier_for(
+        &bot,
         Arc::new(Meddler {
             inner: bot.engine.clone(),
             trigger: a.user,
             victim: b.user,
             on: on.clone(),
         }),
-        None,
-        Arc::new(tokio::sync::Notify::new()),
-        ApplierConfig::default(),
     );
     let at_other_party = |s: Option<State>| {
         matches!(
