@@ -1435,6 +1435,17 @@ async fn queued_payloads(db: &TestDb, chat: i64) -> Vec<String> {
         .unwrap()
 }
 
+/// Stores `batch` as received updates numbered from `first_id`, as intake
+/// would.
+async fn store_numbered(db: &TestDb, mut batch: Vec<serde_json::Value>, first_id: i64) {
+    for (i, u) in batch.iter_mut().enumerate() {
+        u["update_id"] = serde_json::json!(first_id + i as i64);
+    }
+    jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
+        .await
+        .unwrap();
+}
+
 /// `p` consented, with `category` picked: at the description question.
 async fn at_description(bot: &Bot<'_>, p: Person, lang: Lang, category: &str) -> Person {
     let out = at_category(bot, &p, lang).await;
@@ -1491,18 +1502,13 @@ async fn one_batch_of_several_chats_answers_each_from_its_own_state(db: &TestDb)
         FakeUser::new(8103, "zh-hans"),
         FakeUser::new(8104, "zh-hans"),
     );
-    let mut batch = vec![
+    let batch = vec![
         updates::text(&ua, 500, "老板欠了三个月工资"),
         updates::text(&ub, 500, "The neighbour's dog barks all night"),
         updates::command(&um, 500, "/help"),
         updates::command(&un, 500, "/start"),
     ];
-    for (i, u) in batch.iter_mut().enumerate() {
-        u["update_id"] = serde_json::json!(810_000 + i as i64);
-    }
-    jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
-        .await
-        .unwrap();
+    store_numbered(db, batch, 810_000).await;
     let applier = applier_for(&bot, Arc::new(bot.engine.clone()));
     assert_eq!(
         applier.apply_batch().await.unwrap(),
@@ -1577,19 +1583,7 @@ async fn a_batch_counts_flood_control_for_all_its_chats_at_once(db: &TestDb) {
     .await
     .unwrap();
     drop(c);
-    let store = |batch: Vec<serde_json::Value>, first_id: i64| async move {
-        let batch: Vec<serde_json::Value> = batch
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut u)| {
-                u["update_id"] = serde_json::json!(first_id + i as i64);
-                u
-            })
-            .collect();
-        jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
-            .await
-            .unwrap();
-    };
+    let store = |batch: Vec<serde_json::Value>, first_id: i64| store_numbered(db, batch, first_id);
     store(
         vec![
             updates::command(&a, 600, "/help"),
@@ -1708,16 +1702,11 @@ async fn a_batch_saves_its_dialogues_together_and_one_changed_meanwhile_is_appli
         FakeUser::new(a.user, "zh-hans"),
         FakeUser::new(b.user, "zh-hans"),
     );
-    let mut batch = vec![
+    let batch = vec![
         updates::text(&ua, 700, "老板欠了三个月工资"),
         updates::text(&ub, 700, "邻居家的狗整夜叫"),
     ];
-    for (i, u) in batch.iter_mut().enumerate() {
-        u["update_id"] = serde_json::json!(830_000 + i as i64);
-    }
-    jiefen::telegram::intake::store_batch(&db.storage, &batch, 0)
-        .await
-        .unwrap();
+    store_numbered(db, batch, 830_000).await;
     let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let applier = applier_for(
         &bot,
