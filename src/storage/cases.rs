@@ -149,23 +149,31 @@ pub async fn next_sequence(conn: &mut Conn, county: &str, year: i64) -> Result<i
 }
 
 /// [`next_sequence`] in a PostgreSQL transaction of its own, outside the
-/// filing's (see `Lifecycle::with_numbers_from`). Its commit does not wait
-/// for the disk (`synchronous_commit = off` for this transaction only), and
-/// that is safe: the filing that uses the number commits after it, and
-/// PostgreSQL's log is flushed in order, so a case that is durable has a
-/// durable counter past its number. A crash can only lose numbers no
-/// durable case holds.
+/// filing's (see `Lifecycle::with_numbers_from`): one statement, committed
+/// on its own. Its commit does not wait for the disk (`synchronous_commit`
+/// is set off for that transaction only, by `set_config(…, true)` in the
+/// statement itself), and that is safe: the filing that uses the number
+/// commits after it, and PostgreSQL's log is flushed in order, so a case
+/// that is durable has a durable counter past its number. A crash can only
+/// lose numbers no durable case holds.
 pub async fn next_sequence_apart(
     storage: &super::Storage,
     county: &str,
     year: i64,
 ) -> Result<i64, StorageError> {
-    let mut tx = storage.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
-        .await?;
-    let seq = next_sequence(&mut tx, county, year).await?;
-    tx.commit().await?;
+    let mut conn = storage.acquire().await?;
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO case_sequences (county_code, year, last_seq)
+         SELECT $1, $2, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_wait
+         WHERE true
+         ON CONFLICT (county_code, year) DO UPDATE SET last_seq = case_sequences.last_seq + 1
+         RETURNING last_seq",
+    )
+    .bind(county)
+    .bind(year)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| classify(e, "case sequence"))?;
     Ok(seq)
 }
 

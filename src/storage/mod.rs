@@ -361,7 +361,8 @@ impl Storage {
         })
     }
 
-    /// A connection from the pool for reads outside a transaction.
+    /// A connection from the pool for statements outside a transaction
+    /// (reads, or a PostgreSQL write that commits on its own).
     pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Any>, StorageError> {
         self.pool.acquire().await.map_err(StorageError::Database)
     }

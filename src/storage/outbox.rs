@@ -226,18 +226,17 @@ macro_rules! claimable_rest {
 }
 
 /// The rows a claim over the due range may take: pending, due, and
-/// `claimable_rest!`. Read through the `(status, next_attempt_at)` index.
+/// `claimable_rest!`. Read through the `(status || '', next_attempt_at)`
+/// index, which only this test names (see the migration `0010_outbox_due`).
 const CLAIMABLE: &str = concat!(
-    "o.status = 'pending' AND o.next_attempt_at <= $3 ",
+    "o.status || '' = 'pending' AND o.next_attempt_at <= $3 ",
     claimable_rest!()
 );
 
-/// The same test for a claim of given rows or chats. Written so that no
-/// index serves "due" (`+ 0`): SQLite's planner would otherwise read every
-/// pending row through the `(status, next_attempt_at)` index instead of the
-/// few rows asked for, by primary key or through `(chat_id, status, id)`.
+/// The same test for a claim of given rows or chats, read by primary key or
+/// through `(chat_id, status, id)`.
 const CLAIMABLE_OF: &str = concat!(
-    "o.status = 'pending' AND o.next_attempt_at + 0 <= $3 ",
+    "o.status = 'pending' AND o.next_attempt_at <= $3 ",
     claimable_rest!()
 );
 
@@ -253,6 +252,42 @@ fn claim_of_sql(key: &str, n: usize, lock: &str) -> String {
          RETURNING {COLUMNS}",
         super::placeholder_list(n, 3)
     )
+}
+
+/// The claim of up to `$4` due rows; `$1` the instance, `$2` the lease's
+/// end, `$3` now.
+fn claim_due_sql(lock: &str) -> String {
+    format!(
+        "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
+         WHERE id IN (
+             SELECT o.id FROM outbox o
+             WHERE {CLAIMABLE}
+             ORDER BY o.id LIMIT $4{lock})
+         RETURNING {COLUMNS}"
+    )
+}
+
+/// Which claim [`claim_statement`] gives.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum ClaimOf {
+    /// Of given rows.
+    Ids(usize),
+    /// Of the rows of given chats.
+    Chats(usize),
+    /// Over the due range.
+    Due,
+}
+
+/// A claim's statement, for tests of its plan: `$1` the instance, `$2` the
+/// lease's end, `$3` now, then the ids or chats (or the limit).
+#[doc(hidden)]
+pub fn claim_statement(of: ClaimOf) -> String {
+    match of {
+        ClaimOf::Ids(n) => claim_of_sql("o.id", n, ""),
+        ClaimOf::Chats(n) => claim_of_sql("o.chat_id", n, ""),
+        ClaimOf::Due => claim_due_sql(""),
+    }
 }
 
 /// Claims the claimable rows whose `key` is one of `values`, 500 values
@@ -344,14 +379,7 @@ pub async fn claim_due(
     } else {
         ""
     };
-    let sql = format!(
-        "UPDATE outbox SET claimed_by = $1, claimed_until = $2, next_attempt_at = $2
-         WHERE id IN (
-             SELECT o.id FROM outbox o
-             WHERE {CLAIMABLE}
-             ORDER BY o.id LIMIT $4{skip_locked})
-         RETURNING {COLUMNS}"
-    );
+    let sql = claim_due_sql(skip_locked);
     let rows = sqlx::query(&sql)
         .bind(instance)
         .bind(lease_until)
@@ -385,12 +413,10 @@ async fn read_claimed(
     Ok(())
 }
 
-/// The head of the "sent" marks; `|| ''` keeps SQLite's planner from
-/// reading every pending row through the `(status, next_attempt_at)` index
-/// instead of the rows asked for by primary key.
+/// The head of the "sent" marks, rows read by primary key.
 const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at = $1, claimed_by = NULL,
          claimed_until = NULL, error = NULL
-     WHERE status || '' = 'pending' AND id IN (";
+     WHERE status = 'pending' AND id IN (";
 
 /// Marks rows sent, with one statement per 500.
 pub async fn mark_sent_many(conn: &mut Conn, ids: &[i64], now: i64) -> Result<(), StorageError> {
@@ -479,7 +505,8 @@ pub async fn for_chat(conn: &mut Conn, chat_id: i64) -> Result<Vec<OutboxRow>, S
 
 /// How many rows are still pending.
 pub async fn pending_count(conn: &mut Conn) -> Result<i64, StorageError> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+    // Through the due range's index.
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status || '' = 'pending'")
         .fetch_one(&mut *conn)
         .await?;
     Ok(n)

@@ -175,20 +175,16 @@ pub async fn mark_reachable(tx: &mut Tx, chat_id: i64) -> Result<(), StorageErro
 /// appear more than once), for the whole batch in one statement; each
 /// event then takes its own count with [`flood_hit`], in the same order.
 ///
-/// SQLite only. On PostgreSQL a batch locks its chats' updates one by one
-/// as it reaches them (so a slow chat holds up only itself), and counting
-/// ahead would lock the counters of chats another batch is about to take:
-/// that batch would wait for this one to commit. There each event is
-/// counted when it is handled.
+/// The caller holds every update of the batch locked already, so on
+/// PostgreSQL the counters written here belong to chats no other batch can
+/// be applying; they are written in user order, so two statements that
+/// share a counter (a user writing in a group too) lock in the same order.
 pub async fn count_floods(
     tx: &mut Tx,
     users: &[i64],
     now: i64,
     window_ms: i64,
 ) -> Result<(), StorageError> {
-    if tx.backend_name() == "PostgreSQL" {
-        return Ok(());
-    }
     let mut events: Vec<(i64, i64)> = Vec::new();
     for u in users {
         match events.iter_mut().find(|(v, _)| v == u) {
@@ -196,6 +192,7 @@ pub async fn count_floods(
             None => events.push((*u, 1)),
         }
     }
+    events.sort_unstable();
     // RETURNING gives no order: match the counts by user.
     let counted: HashMap<i64, i64> = events.iter().copied().collect();
     let counts = conversations::flood_hit_many(tx, &events, now, window_ms).await?;

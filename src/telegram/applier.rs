@@ -113,11 +113,6 @@ impl<'a> Held<'a> {
         self.set().len()
     }
 
-    /// Whether a sibling holds `id`.
-    fn held_by_other(&self, id: i64) -> bool {
-        self.set().contains(&id)
-    }
-
     /// Takes `id` for this batch; false when a sibling has it.
     fn take(&mut self, id: i64) -> bool {
         let fresh = self.set().insert(id);
@@ -157,6 +152,15 @@ fn saved(r: Result<(), StorageError>) -> Result<Result<(), String>, StorageError
         Err(e @ StorageError::Stale(_)) => Ok(Err(e.to_string())),
         Err(e) => Err(e),
     }
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, Default)]
+struct Batch {
+    /// Updates taken (applied, skipped or failed an attempt).
+    taken: usize,
+    /// Whether more was due than the batch could take.
+    more: bool,
 }
 
 /// What one step did.
@@ -227,16 +231,18 @@ impl Applier {
             }
             // Register before looking, so a poke during the batch is kept.
             let poked = inbox_notify.notified();
-            let wait = match self.apply_batch().await {
-                // A full batch: there is probably more; go on at once.
-                Ok(n) if n >= self.cfg.batch_size => continue,
-                Ok(n) => {
-                    if n > 0 {
-                        // Other workers may be waiting for the same poke.
+            let wait = match self.run_batch().await {
+                // More was due than the batch took: go on at once, and on
+                // PostgreSQL wake a sibling to share the backlog.
+                Ok(b) if b.more && b.taken > 0 => {
+                    if self.cfg.concurrency > 1 {
                         inbox_notify.notify_one();
                     }
-                    n == 0
+                    false
                 }
+                // Everything due was taken (or nothing could be): what
+                // arrives later pokes, and the sweep finds retries.
+                Ok(_) => true,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not apply a batch of updates");
                     true
@@ -262,34 +268,49 @@ impl Applier {
     /// the batch runs again with a savepoint per update, so only the
     /// failing update is set back.
     pub async fn apply_batch(&self) -> Result<usize, StorageError> {
+        Ok(self.run_batch().await?.taken)
+    }
+
+    async fn run_batch(&self) -> Result<Batch, StorageError> {
         match self.try_batch(false).await? {
-            Some(n) => Ok(n),
-            None => Ok(self.try_batch(true).await?.unwrap_or(0)),
+            Some(b) => Ok(b),
+            None => Ok(self.try_batch(true).await?.unwrap_or_default()),
         }
     }
 
     /// One attempt at a batch; `None` when a handler failed and `careful`
     /// was off (nothing was committed).
-    async fn try_batch(&self, careful: bool) -> Result<Option<usize>, StorageError> {
+    async fn try_batch(&self, careful: bool) -> Result<Option<Batch>, StorageError> {
         let mut held = Held::new(&self.held);
         let mut tx = self.storage.begin().await?;
         // Every chat's dialogue is saved in one statement at the end
         // (with a savepoint per update, at the end of each update).
         tx.defer_dialogue_saves();
         let now = self.clock.now_ms();
-        // Read past the updates sibling workers hold, then leave those out.
+        // Read past the updates sibling workers hold, leave those out, and
+        // take the rest from the siblings' view; then lock them in the
+        // database, one statement for the batch.
         let limit = self.cfg.batch_size + held.others();
-        let candidates: Vec<inbox::InboxRow> = inbox::due_batch(&mut tx, now, limit as i64)
-            .await?
+        let due = inbox::due_batch(&mut tx, now, limit as i64).await?;
+        let more = due.len() >= limit;
+        let taken: Vec<inbox::InboxRow> = due
             .into_iter()
-            .filter(|c| !held.held_by_other(c.update_id))
+            .filter(|c| held.take(c.update_id))
             .take(self.cfg.batch_size)
             .collect();
-        if candidates.is_empty() {
-            tx.rollback().await?;
-            return Ok(Some(0));
+        let taken_ids: Vec<i64> = taken.iter().map(|r| r.update_id).collect();
+        let locked = inbox::lock_batch(&mut tx, taken, now).await?;
+        if locked.len() < taken_ids.len() {
+            let mine: std::collections::HashSet<i64> = locked.iter().map(|r| r.update_id).collect();
+            for id in taken_ids.into_iter().filter(|id| !mine.contains(id)) {
+                held.give_back(id);
+            }
         }
-        let mapped: Vec<Option<Mapped>> = candidates.iter().map(|r| self.map_row(r)).collect();
+        if locked.is_empty() {
+            tx.rollback().await?;
+            return Ok(Some(Batch { taken: 0, more }));
+        }
+        let mapped: Vec<Option<Mapped>> = locked.iter().map(|r| self.map_row(r)).collect();
         // What the handlers will read about these chats, read at once.
         let (users, chats): (Vec<i64>, Vec<i64>) = mapped
             .iter()
@@ -308,22 +329,11 @@ impl Applier {
             .collect();
         self.handler.prepare_batch(&mut tx, &incoming).await?;
         drop(incoming);
-        let mut rows = Vec::with_capacity(candidates.len());
-        let mut applied = Vec::with_capacity(candidates.len());
+        let mut rows = Vec::with_capacity(locked.len());
+        let mut applied = Vec::with_capacity(locked.len());
         let mut replies: Vec<OutMessage> = Vec::new();
         let mut panicked = false;
-        for (candidate, mapped) in candidates.into_iter().zip(mapped) {
-            // Locked one by one, just before use: a chat whose handler is
-            // slow holds only its own update, and another worker can take
-            // the chats this batch has not reached yet.
-            let id = candidate.update_id;
-            if !held.take(id) {
-                continue;
-            }
-            let Some(row) = inbox::lock_if_next(&mut tx, candidate, now).await? else {
-                held.give_back(id);
-                continue;
-            };
+        for (row, mapped) in locked.into_iter().zip(mapped) {
             if careful {
                 batch::savepoint(&mut tx, "jiefen_update").await?;
             }
@@ -366,7 +376,10 @@ impl Applier {
             for row in &rows {
                 self.apply_next(row.chat_id).await?;
             }
-            return Ok(Some(rows.len()));
+            return Ok(Some(Batch {
+                taken: rows.len(),
+                more,
+            }));
         }
         if let Err(e) = saved(tx.flush_dialogue_saves().await)? {
             // Someone else saved a dialogue of the batch since it was read:
@@ -407,7 +420,10 @@ impl Applier {
                 self.release(rows).await;
             }
         }
-        Ok(Some(rows.len()))
+        Ok(Some(Batch {
+            taken: rows.len(),
+            more,
+        }))
     }
 
     /// Hands back claimed rows the sender could not take (it has stopped),
@@ -639,7 +655,6 @@ mod tests {
         {
             let mut second = Held::new(&shared);
             assert_eq!(second.others(), 3);
-            assert!(second.held_by_other(2));
             assert!(!second.take(2), "a sibling has it");
             assert!(second.take(4));
             // Could not be locked in the database: free at once.

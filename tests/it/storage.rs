@@ -46,6 +46,7 @@ on_both_backends!(
     a_rule_round_trips_with_its_conditions_and_target,
     changes_to_committees_and_rules_bump_the_routing_version,
     regions_near_a_point_are_read_in_one_box,
+    a_claim_of_given_replies_reads_those_rows_though_the_statistics_are_stale,
 );
 
 async fn migrations_create_every_table_and_can_run_twice(db: &TestDb) {
@@ -224,4 +225,95 @@ async fn regions_near_a_point_are_read_in_one_box(db: &TestDb) {
         .iter()
         .all(|r| r.code.as_str() == "620722"));
     tx.rollback().await.unwrap();
+}
+
+/// The plan of `sql` with `n` values bound, as the backend explains it.
+async fn plan_of(db: &TestDb, sql: &str, n: usize) -> String {
+    use sqlx::Row;
+    let mut c = db.storage.acquire().await.unwrap();
+    let (explain, column) = match db.backend() {
+        storage::Backend::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), "detail"),
+        storage::Backend::Postgres => (format!("EXPLAIN {sql}"), "QUERY PLAN"),
+    };
+    let mut q = sqlx::query(&explain)
+        .bind("instance")
+        .bind(2_000_i64)
+        .bind(1_000_i64);
+    for i in 0..n {
+        q = q.bind(i as i64 + 1);
+    }
+    let rows = q.fetch_all(&mut *c).await.unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(column).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn a_claim_of_given_replies_reads_those_rows_though_the_statistics_are_stale(db: &TestDb) {
+    // The claim over the due range reads the due range's index.
+    let due = plan_of(
+        db,
+        &storage::outbox::claim_statement(storage::outbox::ClaimOf::Due),
+        1,
+    )
+    .await;
+    assert!(due.contains("outbox_due"), "claim of due rows:\n{due}");
+    // Under load the outbox changes faster than the statistics: taken when
+    // every reply was sent, they say "pending" is rare while thousands are.
+    let mut c = db.storage.acquire().await.unwrap();
+    let rows = match db.backend() {
+        storage::Backend::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             SELECT i FROM n"
+        }
+        storage::Backend::Postgres => "SELECT generate_series(1, 3000) AS i",
+    };
+    sqlx::query(&format!(
+        "INSERT INTO outbox (chat_id, method, payload, status, next_attempt_at, created_at)
+         SELECT 7000 + i % 50, 'sendMessage', '{{}}', 'sent', 0, 0 FROM ({rows}) AS s"
+    ))
+    .execute(&mut *c)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE outbox")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE outbox SET status = 'pending'")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    drop(c);
+    // How the claimed rows themselves (`outbox o`) are read.
+    let outer = |plan: &str| -> String {
+        plan.lines()
+            .find(|l| l.contains(" on outbox o ") || l.contains(" o USING") || l.ends_with(" o"))
+            .unwrap_or_else(|| panic!("no read of the claimed rows in:\n{plan}"))
+            .to_owned()
+    };
+    let by_id = plan_of(
+        db,
+        &storage::outbox::claim_statement(storage::outbox::ClaimOf::Ids(3)),
+        3,
+    )
+    .await;
+    let read = outer(&by_id);
+    assert!(
+        read.contains("outbox_pkey") || read.contains("PRIMARY KEY"),
+        "a claim by id reads the rows by primary key:\n{by_id}"
+    );
+    let by_chat = plan_of(
+        db,
+        &storage::outbox::claim_statement(storage::outbox::ClaimOf::Chats(3)),
+        3,
+    )
+    .await;
+    let read = outer(&by_chat);
+    assert!(
+        read.contains("outbox_chat"),
+        "a claim by chat reads the rows by chat:\n{by_chat}"
+    );
+    for (what, plan) in [("by id", &by_id), ("by chat", &by_chat)] {
+        assert!(!plan.contains("outbox_due"), "claim {what}:\n{plan}");
+    }
 }
