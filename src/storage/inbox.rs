@@ -217,69 +217,34 @@ pub async fn lock_next_for_chat(
 
 /// Up to `limit` updates that may be applied now, oldest first: per chat
 /// only the lowest pending one (so one chat's updates stay in order), none
-/// waiting out a retry delay. Nothing is locked: take them with
-/// [`lock_batch`] before applying them.
-pub async fn due_batch(
+/// waiting out a retry delay; locked until the transaction ends, in the
+/// same statement. On PostgreSQL a row another instance (or batch) holds
+/// is skipped rather than waited for: that one is applying it, and this
+/// chat's next update stays ineligible until it commits, because the
+/// earlier one is still pending here. On SQLite the caller's `BEGIN
+/// IMMEDIATE` has excluded every other writer, so nothing needs locking.
+pub async fn take_batch(
     conn: &mut Conn,
     now: i64,
     limit: i64,
 ) -> Result<Vec<InboxRow>, StorageError> {
+    let lock = if is_postgres(conn) {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM inbox i
          WHERE i.status = 'pending' AND i.next_attempt_at <= $1
            AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.status = 'pending'
                            AND j.chat_id = i.chat_id AND j.update_id < i.update_id)
-         ORDER BY i.update_id LIMIT $2"
+         ORDER BY i.update_id LIMIT $2{lock}"
     ))
     .bind(now)
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(row_to_inbox).collect()
-}
-
-/// Locks `rows` (from [`due_batch`] in the same transaction, batch_size
-/// at most) until the transaction ends, each only if it is still pending,
-/// due, and the lowest pending update of its chat; returns those, as they
-/// stand then, in the order given. One statement for the whole batch. On
-/// PostgreSQL a row another instance (or batch) holds is skipped rather
-/// than waited for: that one is applying it, and this chat's next update
-/// stays ineligible until it commits, because the earlier one is still
-/// pending here. On SQLite the caller's `BEGIN IMMEDIATE` has excluded
-/// every other writer since [`due_batch`] read the rows, so they are
-/// returned as they are.
-pub async fn lock_batch(
-    conn: &mut Conn,
-    rows: Vec<InboxRow>,
-    now: i64,
-) -> Result<Vec<InboxRow>, StorageError> {
-    if !is_postgres(conn) || rows.is_empty() {
-        return Ok(rows);
-    }
-    let mut locked: std::collections::HashMap<i64, InboxRow> =
-        std::collections::HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(500) {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM inbox i
-             WHERE i.update_id IN ({}) AND i.status = 'pending' AND i.next_attempt_at <= $1
-               AND NOT EXISTS (SELECT 1 FROM inbox j WHERE j.status = 'pending'
-                               AND j.chat_id = i.chat_id AND j.update_id < i.update_id)
-             FOR UPDATE SKIP LOCKED",
-            super::placeholder_list(chunk.len(), 1)
-        );
-        let mut q = sqlx::query(&sql).bind(now);
-        for r in chunk {
-            q = q.bind(r.update_id);
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            let row = row_to_inbox(&r)?;
-            locked.insert(row.update_id, row);
-        }
-    }
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| locked.remove(&r.update_id))
-        .collect())
 }
 
 /// Marks updates applied (the caller holds them locked, so they are still

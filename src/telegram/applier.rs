@@ -26,7 +26,10 @@
 //! Batches run concurrently on PostgreSQL (SQLite's single writer serialises
 //! them); one chat's updates are applied in `update_id` order, also across
 //! instances, because only the lowest pending update of a chat is ever taken
-//! and it stays locked until its transaction ends.
+//! and it stays locked until its transaction ends. A batch takes and locks
+//! its updates in one statement, skipping those another batch holds; so a
+//! handler that blocks holds up the rest of its own batch (which commits
+//! together), never another batch.
 
 use crate::clock::SharedClock;
 use crate::conversation::{Incoming, UpdateHandler};
@@ -81,61 +84,6 @@ pub struct Applier {
     outbox_notify: Arc<Notify>,
     handoff: Option<Handoff>,
     cfg: ApplierConfig,
-    /// Updates this process's batch workers hold now (see [`Held`]).
-    held: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
-}
-
-/// The updates one batch has taken from the set its sibling workers share,
-/// given back when the batch ends (committed or not). On PostgreSQL the
-/// workers run at once and read the same lowest due updates; without the
-/// set each would try to lock every row the others hold, one round trip
-/// each, and under a backlog most of its batch would be such misses.
-/// The database lock (`SKIP LOCKED`) still decides between instances.
-struct Held<'a> {
-    shared: &'a std::sync::Mutex<std::collections::HashSet<i64>>,
-    mine: Vec<i64>,
-}
-
-impl<'a> Held<'a> {
-    fn new(shared: &'a std::sync::Mutex<std::collections::HashSet<i64>>) -> Self {
-        Self {
-            shared,
-            mine: Vec::new(),
-        }
-    }
-
-    fn set(&self) -> std::sync::MutexGuard<'a, std::collections::HashSet<i64>> {
-        self.shared.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// How many updates the sibling workers hold.
-    fn others(&self) -> usize {
-        self.set().len()
-    }
-
-    /// Takes `id` for this batch; false when a sibling has it.
-    fn take(&mut self, id: i64) -> bool {
-        let fresh = self.set().insert(id);
-        if fresh {
-            self.mine.push(id);
-        }
-        fresh
-    }
-
-    /// Gives `id` back at once (it could not be locked).
-    fn give_back(&mut self, id: i64) {
-        self.set().remove(&id);
-        self.mine.retain(|m| *m != id);
-    }
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        let mut set = self.set();
-        for id in &self.mine {
-            set.remove(id);
-        }
-    }
 }
 
 impl std::fmt::Debug for Applier {
@@ -198,7 +146,6 @@ impl Applier {
             outbox_notify,
             handoff: None,
             cfg,
-            held: Default::default(),
         }
     }
 
@@ -281,31 +228,15 @@ impl Applier {
     /// One attempt at a batch; `None` when a handler failed and `careful`
     /// was off (nothing was committed).
     async fn try_batch(&self, careful: bool) -> Result<Option<Batch>, StorageError> {
-        let mut held = Held::new(&self.held);
         let mut tx = self.storage.begin().await?;
         // Every chat's dialogue is saved in one statement at the end
         // (with a savepoint per update, at the end of each update).
         tx.defer_dialogue_saves();
         let now = self.clock.now_ms();
-        // Read past the updates sibling workers hold, leave those out, and
-        // take the rest from the siblings' view; then lock them in the
-        // database, one statement for the batch.
-        let limit = self.cfg.batch_size + held.others();
-        let due = inbox::due_batch(&mut tx, now, limit as i64).await?;
-        let more = due.len() >= limit;
-        let taken: Vec<inbox::InboxRow> = due
-            .into_iter()
-            .filter(|c| held.take(c.update_id))
-            .take(self.cfg.batch_size)
-            .collect();
-        let taken_ids: Vec<i64> = taken.iter().map(|r| r.update_id).collect();
-        let locked = inbox::lock_batch(&mut tx, taken, now).await?;
-        if locked.len() < taken_ids.len() {
-            let mine: std::collections::HashSet<i64> = locked.iter().map(|r| r.update_id).collect();
-            for id in taken_ids.into_iter().filter(|id| !mine.contains(id)) {
-                held.give_back(id);
-            }
-        }
+        // The lowest due update of up to batch_size chats, locked (on
+        // PostgreSQL, past those sibling workers and other instances hold).
+        let locked = inbox::take_batch(&mut tx, now, self.cfg.batch_size as i64).await?;
+        let more = locked.len() >= self.cfg.batch_size;
         if locked.is_empty() {
             tx.rollback().await?;
             return Ok(Some(Batch { taken: 0, more }));
@@ -640,31 +571,5 @@ fn log_failure(row: &inbox::InboxRow, status: inbox::InboxStatus, delay: Duratio
         tracing::error!(update_id = row.update_id, chat_id = ?row.chat_id, attempts = row.attempts + 1, "giving up on an update");
     } else {
         tracing::warn!(update_id = row.update_id, chat_id = ?row.chat_id, attempts = row.attempts + 1, retry_in_ms = delay.as_millis() as u64, "handler failed; will retry");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Held;
-
-    #[test]
-    fn a_batch_skips_what_a_sibling_holds_and_gives_back_all_it_took() {
-        let shared = std::sync::Mutex::new(std::collections::HashSet::new());
-        let mut first = Held::new(&shared);
-        assert!(first.take(1) && first.take(2) && first.take(3));
-        {
-            let mut second = Held::new(&shared);
-            assert_eq!(second.others(), 3);
-            assert!(!second.take(2), "a sibling has it");
-            assert!(second.take(4));
-            // Could not be locked in the database: free at once.
-            first.give_back(3);
-            assert!(second.take(3));
-        }
-        // The second batch ended: 3 and 4 are free again, 1 and 2 are not.
-        let set = shared.lock().unwrap().clone();
-        assert_eq!(set, [1, 2].into_iter().collect());
-        drop(first);
-        assert!(shared.lock().unwrap().is_empty());
     }
 }

@@ -333,8 +333,10 @@ async fn one_chats_updates_are_applied_in_order_while_other_chats_proceed(db: &T
     let fake = FakeBotApi::start().await.unwrap();
     let a = FakeUser::new(2001, "en");
     let b = FakeUser::new(2002, "en");
-    // On PostgreSQL chat A is held at a gate while B goes on; SQLite has a
-    // single writer, so there only the order is checked.
+    // On PostgreSQL chat A is held at a gate while B goes on in other
+    // batches (one chat a batch here: a batch's chats commit together, so a
+    // handler that blocks holds up the rest of its own batch, never another
+    // batch); SQLite has a single writer, so there only the order is checked.
     let gate = Arc::new(Semaphore::new(0));
     let pg = db.backend() == Backend::Postgres;
     let handler = Arc::new(EchoHandler {
@@ -343,6 +345,7 @@ async fn one_chats_updates_are_applied_in_order_while_other_chats_proceed(db: &T
     });
     let app = spawn_app(db, &fake, Mode::Polling, handler.clone(), |s| {
         s.applier.concurrency = 4;
+        s.applier.batch_size = 1;
     })
     .await;
     for i in 1..=5 {
