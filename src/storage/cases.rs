@@ -135,17 +135,7 @@ fn row_to_case(r: &sqlx::any::AnyRow) -> Result<CaseRecord, StorageError> {
 /// Takes the next sequence number of `county` in `year` (1 for the first
 /// case). One statement, so two filings never get the same number.
 pub async fn next_sequence(conn: &mut Conn, county: &str, year: i64) -> Result<i64, StorageError> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO case_sequences (county_code, year, last_seq) VALUES ($1, $2, 1)
-         ON CONFLICT (county_code, year) DO UPDATE SET last_seq = case_sequences.last_seq + 1
-         RETURNING last_seq",
-    )
-    .bind(county)
-    .bind(year)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| classify(e, "case sequence"))?;
-    Ok(seq)
+    bump_sequence(conn, "VALUES ($1, $2, 1)", county, year).await
 }
 
 /// [`next_sequence`] in a PostgreSQL transaction of its own, outside the
@@ -162,13 +152,23 @@ pub async fn next_sequence_apart(
     year: i64,
 ) -> Result<i64, StorageError> {
     let mut conn = storage.acquire().await?;
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO case_sequences (county_code, year, last_seq)
-         SELECT $1, $2, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_wait
-         WHERE true
+    let first = "SELECT $1, $2, 1
+         FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_wait WHERE true";
+    bump_sequence(&mut conn, first, county, year).await
+}
+
+/// The counter's upsert, `first` giving the row of a county's first case.
+async fn bump_sequence(
+    conn: &mut Conn,
+    first: &str,
+    county: &str,
+    year: i64,
+) -> Result<i64, StorageError> {
+    let seq: i64 = sqlx::query_scalar(&format!(
+        "INSERT INTO case_sequences (county_code, year, last_seq) {first}
          ON CONFLICT (county_code, year) DO UPDATE SET last_seq = case_sequences.last_seq + 1
-         RETURNING last_seq",
-    )
+         RETURNING last_seq"
+    ))
     .bind(county)
     .bind(year)
     .fetch_one(&mut *conn)

@@ -227,9 +227,15 @@ async fn regions_near_a_point_are_read_in_one_box(db: &TestDb) {
     tx.rollback().await.unwrap();
 }
 
-/// The plan of `sql` with `n` values bound, as the backend explains it.
-async fn plan_of(db: &TestDb, sql: &str, n: usize) -> String {
+/// The plan of the claim `of`, as the backend explains it.
+async fn claim_plan(db: &TestDb, of: storage::outbox::ClaimOf) -> String {
     use sqlx::Row;
+    use storage::outbox::ClaimOf;
+    let sql = storage::outbox::claim_statement(of);
+    let values = match of {
+        ClaimOf::Ids(n) | ClaimOf::Chats(n) => n,
+        ClaimOf::Due => 1,
+    };
     let mut c = db.storage.acquire().await.unwrap();
     let (explain, column) = match db.backend() {
         storage::Backend::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), "detail"),
@@ -239,7 +245,7 @@ async fn plan_of(db: &TestDb, sql: &str, n: usize) -> String {
         .bind("instance")
         .bind(2_000_i64)
         .bind(1_000_i64);
-    for i in 0..n {
+    for i in 0..values {
         q = q.bind(i as i64 + 1);
     }
     let rows = q.fetch_all(&mut *c).await.unwrap();
@@ -250,17 +256,12 @@ async fn plan_of(db: &TestDb, sql: &str, n: usize) -> String {
 }
 
 async fn a_claim_of_given_replies_reads_those_rows_though_the_statistics_are_stale(db: &TestDb) {
+    use storage::outbox::ClaimOf;
     // The claim over the due range reads the due range's index.
-    let due = plan_of(
-        db,
-        &storage::outbox::claim_statement(storage::outbox::ClaimOf::Due),
-        1,
-    )
-    .await;
+    let due = claim_plan(db, ClaimOf::Due).await;
     assert!(due.contains("outbox_due"), "claim of due rows:\n{due}");
     // Under load the outbox changes faster than the statistics: taken when
     // every reply was sent, they say "pending" is rare while thousands are.
-    let mut c = db.storage.acquire().await.unwrap();
     let rows = match db.backend() {
         storage::Backend::Sqlite => {
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
@@ -268,52 +269,34 @@ async fn a_claim_of_given_replies_reads_those_rows_though_the_statistics_are_sta
         }
         storage::Backend::Postgres => "SELECT generate_series(1, 3000) AS i",
     };
-    sqlx::query(&format!(
-        "INSERT INTO outbox (chat_id, method, payload, status, next_attempt_at, created_at)
-         SELECT 7000 + i % 50, 'sendMessage', '{{}}', 'sent', 0, 0 FROM ({rows}) AS s"
-    ))
-    .execute(&mut *c)
-    .await
-    .unwrap();
-    sqlx::query("ANALYZE outbox")
-        .execute(&mut *c)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE outbox SET status = 'pending'")
-        .execute(&mut *c)
-        .await
-        .unwrap();
+    let mut c = db.storage.acquire().await.unwrap();
+    for statement in [
+        format!(
+            "INSERT INTO outbox (chat_id, method, payload, status, next_attempt_at, created_at)
+             SELECT 7000 + i % 50, 'sendMessage', '{{}}', 'sent', 0, 0 FROM ({rows}) AS s"
+        ),
+        "ANALYZE outbox".to_owned(),
+        "UPDATE outbox SET status = 'pending'".to_owned(),
+    ] {
+        sqlx::query(&statement).execute(&mut *c).await.unwrap();
+    }
     drop(c);
-    // How the claimed rows themselves (`outbox o`) are read.
-    let outer = |plan: &str| -> String {
-        plan.lines()
+    for (of, index) in [
+        // By primary key (PostgreSQL's name, SQLite's words).
+        (ClaimOf::Ids(3), ["outbox_pkey", "PRIMARY KEY"]),
+        // Through an index on the chat.
+        (ClaimOf::Chats(3), ["outbox_chat", "outbox_chat"]),
+    ] {
+        let plan = claim_plan(db, of).await;
+        // How the claimed rows themselves (`outbox o`) are read.
+        let read = plan
+            .lines()
             .find(|l| l.contains(" on outbox o ") || l.contains(" o USING") || l.ends_with(" o"))
-            .unwrap_or_else(|| panic!("no read of the claimed rows in:\n{plan}"))
-            .to_owned()
-    };
-    let by_id = plan_of(
-        db,
-        &storage::outbox::claim_statement(storage::outbox::ClaimOf::Ids(3)),
-        3,
-    )
-    .await;
-    let read = outer(&by_id);
-    assert!(
-        read.contains("outbox_pkey") || read.contains("PRIMARY KEY"),
-        "a claim by id reads the rows by primary key:\n{by_id}"
-    );
-    let by_chat = plan_of(
-        db,
-        &storage::outbox::claim_statement(storage::outbox::ClaimOf::Chats(3)),
-        3,
-    )
-    .await;
-    let read = outer(&by_chat);
-    assert!(
-        read.contains("outbox_chat"),
-        "a claim by chat reads the rows by chat:\n{by_chat}"
-    );
-    for (what, plan) in [("by id", &by_id), ("by chat", &by_chat)] {
-        assert!(!plan.contains("outbox_due"), "claim {what}:\n{plan}");
+            .unwrap_or_else(|| panic!("no read of the claimed rows in:\n{plan}"));
+        assert!(
+            index.iter().any(|i| read.contains(i)),
+            "{of:?} reads through {index:?}:\n{plan}"
+        );
+        assert!(!plan.contains("outbox_due"), "{of:?}:\n{plan}");
     }
 }
