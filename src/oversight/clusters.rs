@@ -130,6 +130,18 @@ pub async fn on_case_filed(
     let case = cases::get(conn, case_id)
         .await?
         .ok_or_else(|| OversightError::NotFound(format!("case {case_id}")))?;
+    on_filed(conn, case, settings, now_ms, admin).await
+}
+
+/// [`on_case_filed`] for a case already read (early warning reads a pass's
+/// cases in one statement; nothing here writes a case).
+async fn on_filed(
+    conn: &mut Conn,
+    case: CaseRecord,
+    settings: &ClusterSettings,
+    now_ms: i64,
+    admin: Option<AdminChat>,
+) -> Result<Option<AlertChange>, OversightError> {
     if case.status == CaseStatus::Withdrawn {
         return Ok(None);
     }
@@ -637,8 +649,12 @@ pub async fn run_queued(
         return Ok(QueueRun::default());
     }
     let mut messages = Vec::new();
+    let mut filed = cases::get_many(&mut tx, &ids).await?;
     for id in &ids {
-        if let Some(change) = on_case_filed(&mut tx, *id, settings, now_ms, admin).await? {
+        let case = filed
+            .remove(id)
+            .ok_or_else(|| OversightError::NotFound(format!("case {id}")))?;
+        if let Some(change) = on_filed(&mut tx, case, settings, now_ms, admin).await? {
             messages.extend(change.messages);
         }
     }

@@ -216,6 +216,29 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<CaseRecord>, Storage
     row.as_ref().map(row_to_case).transpose()
 }
 
+/// The cases of `ids` that exist, in one statement per 500, by id.
+pub async fn get_many(
+    conn: &mut Conn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, CaseRecord>, StorageError> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM cases WHERE id IN ({})",
+            super::placeholder_list(chunk.len(), 0)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let case = row_to_case(&r)?;
+            out.insert(case.id, case);
+        }
+    }
+    Ok(out)
+}
+
 /// One case by number.
 pub async fn get_by_number(
     conn: &mut Conn,
