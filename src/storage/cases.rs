@@ -221,20 +221,11 @@ pub async fn get_many(
     conn: &mut Conn,
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, CaseRecord>, StorageError> {
+    let head = format!("SELECT {COLUMNS} FROM cases WHERE id IN (");
     let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM cases WHERE id IN ({})",
-            super::placeholder_list(chunk.len(), 0)
-        );
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            let case = row_to_case(&r)?;
-            out.insert(case.id, case);
-        }
+    for r in super::fetch_for_ids(conn, &head, ids).await? {
+        let case = row_to_case(&r)?;
+        out.insert(case.id, case);
     }
     Ok(out)
 }

@@ -34,19 +34,9 @@ pub async fn load_many(
     conn: &mut Conn,
     chats: &[i64],
 ) -> Result<Vec<(i64, StoredDialogue)>, StorageError> {
-    if chats.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        "SELECT chat_id, state, version FROM conversations WHERE chat_id IN ({})",
-        super::placeholder_list(chats.len(), 0)
-    );
-    let mut q = sqlx::query(&sql);
-    for c in chats {
-        q = q.bind(*c);
-    }
+    let head = "SELECT chat_id, state, version FROM conversations WHERE chat_id IN (";
     let mut out = Vec::new();
-    for r in q.fetch_all(&mut *conn).await? {
+    for r in super::fetch_for_ids(conn, head, chats).await? {
         out.push((
             r.try_get("chat_id")?,
             StoredDialogue {

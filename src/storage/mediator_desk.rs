@@ -122,18 +122,8 @@ pub async fn by_telegram_users(
     conn: &mut Conn,
     users: &[i64],
 ) -> Result<Vec<Mediator>, StorageError> {
-    if users.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        "SELECT {MEDIATOR_COLUMNS} FROM mediators WHERE telegram_user_id IN ({})",
-        super::placeholder_list(users.len(), 0)
-    );
-    let mut q = sqlx::query(&sql);
-    for u in users {
-        q = q.bind(*u);
-    }
-    q.fetch_all(&mut *conn)
+    let head = format!("SELECT {MEDIATOR_COLUMNS} FROM mediators WHERE telegram_user_id IN (");
+    super::fetch_for_ids(conn, &head, users)
         .await?
         .iter()
         .map(row_to_mediator)

@@ -470,6 +470,25 @@ pub(crate) async fn execute_for_ids(
     Ok(())
 }
 
+/// Runs `head` — a query ending in `… IN (` — for `ids`, 500 ids per
+/// statement, and returns every row (none, without a statement, for no ids).
+pub(crate) async fn fetch_for_ids(
+    conn: &mut Conn,
+    head: &str,
+    ids: &[i64],
+) -> Result<Vec<sqlx::any::AnyRow>, StorageError> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!("{head}{})", placeholder_list(chunk.len(), 0));
+        let mut q = sqlx::query(&sql);
+        for v in chunk {
+            q = q.bind(*v);
+        }
+        rows.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(rows)
+}
+
 /// `postgres://u@h:p/db?x` with the database `db` replaced by `name`
 /// (for scratch databases created on a server: tests, the load tool).
 pub fn replace_db_name(url: &str, name: &str) -> String {

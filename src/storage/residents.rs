@@ -71,18 +71,8 @@ pub async fn get_by_user(
 /// The residents with these Telegram user ids (those that exist), in one
 /// statement.
 pub async fn by_users(conn: &mut Conn, users: &[i64]) -> Result<Vec<ResidentRecord>, StorageError> {
-    if users.is_empty() {
-        return Ok(vec![]);
-    }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM residents WHERE telegram_user_id IN ({})",
-        super::placeholder_list(users.len(), 0)
-    );
-    let mut q = sqlx::query(&sql);
-    for u in users {
-        q = q.bind(*u);
-    }
-    q.fetch_all(&mut *conn)
+    let head = format!("SELECT {COLUMNS} FROM residents WHERE telegram_user_id IN (");
+    super::fetch_for_ids(conn, &head, users)
         .await?
         .iter()
         .map(row_to_resident)

@@ -102,15 +102,6 @@ fn saved(r: Result<(), StorageError>) -> Result<Result<(), String>, StorageError
     }
 }
 
-/// What one batch did.
-#[derive(Debug, Clone, Copy, Default)]
-struct Batch {
-    /// Updates taken (applied, skipped or failed an attempt).
-    taken: usize,
-    /// Whether more was due than the batch could take.
-    more: bool,
-}
-
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -178,10 +169,10 @@ impl Applier {
             }
             // Register before looking, so a poke during the batch is kept.
             let poked = inbox_notify.notified();
-            let wait = match self.run_batch().await {
-                // More was due than the batch took: go on at once, and on
-                // PostgreSQL wake a sibling to share the backlog.
-                Ok(b) if b.more && b.taken > 0 => {
+            let wait = match self.apply_batch().await {
+                // A full batch: there is probably more; go on at once, and
+                // on PostgreSQL wake a sibling to share the backlog.
+                Ok(n) if n >= self.cfg.batch_size => {
                     if self.cfg.concurrency > 1 {
                         inbox_notify.notify_one();
                     }
@@ -215,19 +206,15 @@ impl Applier {
     /// the batch runs again with a savepoint per update, so only the
     /// failing update is set back.
     pub async fn apply_batch(&self) -> Result<usize, StorageError> {
-        Ok(self.run_batch().await?.taken)
-    }
-
-    async fn run_batch(&self) -> Result<Batch, StorageError> {
         match self.try_batch(false).await? {
-            Some(b) => Ok(b),
-            None => Ok(self.try_batch(true).await?.unwrap_or_default()),
+            Some(n) => Ok(n),
+            None => Ok(self.try_batch(true).await?.unwrap_or(0)),
         }
     }
 
     /// One attempt at a batch; `None` when a handler failed and `careful`
     /// was off (nothing was committed).
-    async fn try_batch(&self, careful: bool) -> Result<Option<Batch>, StorageError> {
+    async fn try_batch(&self, careful: bool) -> Result<Option<usize>, StorageError> {
         let mut tx = self.storage.begin().await?;
         // Every chat's dialogue is saved in one statement at the end
         // (with a savepoint per update, at the end of each update).
@@ -236,10 +223,9 @@ impl Applier {
         // The lowest due update of up to batch_size chats, locked (on
         // PostgreSQL, past those sibling workers and other instances hold).
         let locked = inbox::take_batch(&mut tx, now, self.cfg.batch_size as i64).await?;
-        let more = locked.len() >= self.cfg.batch_size;
         if locked.is_empty() {
             tx.rollback().await?;
-            return Ok(Some(Batch { taken: 0, more }));
+            return Ok(Some(0));
         }
         let mapped: Vec<Option<Mapped>> = locked.iter().map(|r| self.map_row(r)).collect();
         // What the handlers will read about these chats, read at once.
@@ -307,10 +293,7 @@ impl Applier {
             for row in &rows {
                 self.apply_next(row.chat_id).await?;
             }
-            return Ok(Some(Batch {
-                taken: rows.len(),
-                more,
-            }));
+            return Ok(Some(rows.len()));
         }
         if let Err(e) = saved(tx.flush_dialogue_saves().await)? {
             // Someone else saved a dialogue of the batch since it was read:
@@ -351,10 +334,7 @@ impl Applier {
                 self.release(rows).await;
             }
         }
-        Ok(Some(Batch {
-            taken: rows.len(),
-            more,
-        }))
+        Ok(Some(rows.len()))
     }
 
     /// Hands back claimed rows the sender could not take (it has stopped),
