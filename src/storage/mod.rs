@@ -261,6 +261,8 @@ impl Default for StorageOptions {
 #[derive(Clone, Debug)]
 pub struct Storage {
     pool: AnyPool,
+    /// SQLite: the one connection every write transaction runs on.
+    writer: Option<AnyPool>,
     backend: Backend,
     /// SQLite's write turn: writers of this process queue here, first come
     /// first served, instead of in SQLite's busy handler (which sleeps
@@ -283,32 +285,52 @@ impl Storage {
         };
         let connect = AnyConnectOptions::from_str(&url).map_err(|_| StorageError::BadUrl)?;
         let busy_ms = opts.busy_timeout.as_millis();
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // SQLite has one writer; a few readers beside it are enough.
-                Backend::Sqlite => opts.max_connections.clamp(1, 8),
-                Backend::Postgres => opts.max_connections.max(1),
-            })
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if conn.backend_name() == "SQLite" {
-                        // WAL lets readers run beside the writer; FULL makes every commit
-                        // durable before it returns, which the inbox guarantee relies on.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
-                            .await?;
-                    }
-                    Ok(())
+        let options = move |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if conn.backend_name() == "SQLite" {
+                            // WAL lets readers run beside the writer; FULL makes every commit
+                            // durable before it returns, which the inbox guarantee relies on.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str())
+                                .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(connect)
-            .await
-            .map_err(StorageError::Database)?;
+        };
+        let pool = options(match backend {
+            // SQLite has one writer; a few readers beside it are enough.
+            Backend::Sqlite => opts.max_connections.clamp(1, 8),
+            Backend::Postgres => opts.max_connections.max(1),
+        })
+        .connect_with(connect.clone())
+        .await
+        .map_err(StorageError::Database)?;
+        // SQLite drops a connection's page cache whenever another
+        // connection has written since its last transaction, so writers
+        // taking turns on different connections would each start cold.
+        // Every write transaction runs on this one connection instead,
+        // which keeps its cache and its prepared statements.
+        let writer = match backend {
+            Backend::Sqlite => Some(
+                options(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(connect)
+                    .await
+                    .map_err(StorageError::Database)?,
+            ),
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
+            writer,
             backend,
             write_turn: Default::default(),
             busy_timeout: opts.busy_timeout,
@@ -347,7 +369,8 @@ impl Storage {
                     tokio::time::timeout(self.busy_timeout, self.write_turn.clone().lock_owned())
                         .await
                         .map_err(|_| StorageError::Busy)?;
-                (self.pool.begin_with("BEGIN IMMEDIATE").await, Some(turn))
+                let writer = self.writer.as_ref().unwrap_or(&self.pool);
+                (writer.begin_with("BEGIN IMMEDIATE").await, Some(turn))
             }
             Backend::Postgres => (self.pool.begin().await, None),
         };
@@ -375,6 +398,9 @@ impl Storage {
 
     /// Closes every connection.
     pub async fn close(&self) {
+        if let Some(w) = &self.writer {
+            w.close().await;
+        }
         self.pool.close().await;
     }
 }

@@ -300,3 +300,44 @@ async fn a_claim_of_given_replies_reads_those_rows_though_the_statistics_are_sta
         assert!(!plan.contains("outbox_due"), "{of:?}:\n{plan}");
     }
 }
+
+/// On SQLite every write transaction runs on one connection, so it keeps
+/// its page cache and prepared statements from one writer to the next
+/// (SQLite drops a connection's cache whenever another has written). A
+/// TEMP table lives on one connection only: a later transaction sees it
+/// only on the same connection, while other tasks have used the pool
+/// meanwhile.
+#[tokio::test]
+async fn sqlite_write_transactions_share_one_connection() {
+    let db = TestDb::sqlite().await;
+    let mut tx = db.storage.begin().await.unwrap();
+    sqlx::query("CREATE TEMP TABLE writer_mark (x INTEGER)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // Readers in between take the pool's other connections.
+    let readers: Vec<_> = futures::future::join_all((0..4).map(|_| db.storage.acquire()))
+        .await
+        .into_iter()
+        .map(|c| c.unwrap())
+        .collect();
+    drop(readers);
+    for _ in 0..3 {
+        let mut tx = db.storage.begin().await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM temp.writer_mark")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("the writer's own TEMP table");
+        assert_eq!(n, 0);
+        tx.commit().await.unwrap();
+    }
+    // A reader's connection is another one: it has no such table.
+    let mut c = db.storage.acquire().await.unwrap();
+    assert!(sqlx::query("SELECT COUNT(*) FROM temp.writer_mark")
+        .fetch_one(&mut *c)
+        .await
+        .is_err());
+    drop(c);
+    db.cleanup().await;
+}
