@@ -32,22 +32,24 @@ use rstar::RTree;
 use std::collections::HashMap;
 use std::future::Future;
 
-/// Asks whether a committee can take one more case.
+/// Asks which committees can take one more case.
 ///
-/// The router answers from the database (open cases against capacity);
-/// tests and benchmarks answer from memory.
+/// The router answers from the database (open cases against capacity),
+/// several candidates in one statement; tests and benchmarks answer from
+/// memory.
 pub trait CapacityProbe {
     /// The error a probe can fail with.
     type Error;
-    /// Whether committee `id`, whose capacity is `capacity`, has room.
-    fn has_room(
+    /// For each of `candidates` (a committee's id and its capacity, in the
+    /// order given), whether it has room: one answer per candidate.
+    fn rooms(
         &mut self,
-        id: CommitteeId,
-        capacity: i64,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+        candidates: &[(CommitteeId, i64)],
+    ) -> impl Future<Output = Result<Vec<bool>, Self::Error>> + Send;
 }
 
-/// A probe answered by a plain function, for callers without a database.
+/// A probe answered by a plain function of a committee's id and capacity,
+/// for callers without a database.
 pub struct FnProbe<F>(pub F);
 
 impl<F> CapacityProbe for FnProbe<F>
@@ -55,14 +57,24 @@ where
     F: FnMut(CommitteeId, i64) -> bool + Send,
 {
     type Error = std::convert::Infallible;
-    fn has_room(
+    fn rooms(
         &mut self,
-        id: CommitteeId,
-        capacity: i64,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
-        std::future::ready(Ok((self.0)(id, capacity)))
+        candidates: &[(CommitteeId, i64)],
+    ) -> impl Future<Output = Result<Vec<bool>, Self::Error>> + Send {
+        let answers = candidates
+            .iter()
+            .map(|(id, cap)| (self.0)(*id, *cap))
+            .collect();
+        std::future::ready(Ok(answers))
     }
 }
+
+/// Candidates a decision asks the probe about at once: the first few, then,
+/// each time all of them were full, twice as many up to [`MAX_ASKED`], so a
+/// decision that walks past a town's full committees (through one rule or
+/// several) asks a handful of times, not once each.
+const FIRST_ASKED: usize = 4;
+const MAX_ASKED: usize = 64;
 
 /// What the core decided: the committee by id (the router loads its row).
 #[derive(Debug, Clone, PartialEq)]
@@ -612,6 +624,8 @@ impl RoutingIndex {
 
     /// The first candidate (in the order given) that is not excluded and has
     /// room; the others are logged with the reason they were passed over.
+    /// Candidates are asked about in groups (see [`FIRST_ASKED`]); the
+    /// outcome and the log are those of asking one at a time.
     async fn first_with_room<P: CapacityProbe>(
         &self,
         candidates: impl Iterator<Item = (f64, u32)> + Send,
@@ -620,23 +634,48 @@ impl RoutingIndex {
         log: &mut Log,
         rule: Option<&Rule>,
     ) -> Result<Option<u32>, P::Error> {
-        for (_, i) in candidates {
-            log.examined += 1;
-            let s = &self.slots[i as usize];
-            if excluded.contains(&s.id) {
-                log.push_once(s.id, skip_of(rule, SkipReason::Declined, s, self.name(s)));
-                continue;
+        let mut candidates = candidates.map(|(_, i)| i);
+        let mut taken: Vec<u32> = Vec::new();
+        let mut asked: Vec<(CommitteeId, i64)> = Vec::new();
+        loop {
+            taken.clear();
+            asked.clear();
+            while asked.len() < log.ask {
+                let Some(i) = candidates.next() else { break };
+                let s = &self.slots[i as usize];
+                taken.push(i);
+                let open = !excluded.contains(&s.id) && !log.known_full(s.id);
+                if open && !asked.iter().any(|(id, _)| *id == s.id) {
+                    asked.push((s.id, s.capacity));
+                }
             }
-            if log.known_full(s.id) {
-                continue;
+            if taken.is_empty() {
+                return Ok(None);
             }
-            if probe.has_room(s.id, s.capacity).await? {
-                return Ok(Some(i));
+            let room = if asked.is_empty() {
+                Vec::new()
+            } else {
+                probe.rooms(&asked).await?
+            };
+            for &i in &taken {
+                log.examined += 1;
+                let s = &self.slots[i as usize];
+                if excluded.contains(&s.id) {
+                    log.push_once(s.id, skip_of(rule, SkipReason::Declined, s, self.name(s)));
+                    continue;
+                }
+                if log.known_full(s.id) {
+                    continue;
+                }
+                let answer = asked.iter().position(|(id, _)| *id == s.id);
+                if answer.and_then(|k| room.get(k)).copied().unwrap_or(false) {
+                    return Ok(Some(i));
+                }
+                log.full.push(s.id);
+                log.push_once(s.id, skip_of(rule, SkipReason::Full, s, self.name(s)));
             }
-            log.full.push(s.id);
-            log.push_once(s.id, skip_of(rule, SkipReason::Full, s, self.name(s)));
+            log.ask = (log.ask * 2).min(MAX_ASKED);
         }
-        Ok(None)
     }
 
     fn choice(
@@ -671,7 +710,6 @@ fn skip_of(rule: Option<&Rule>, reason: SkipReason, s: &Slot, name: &str) -> Ski
 const MAX_SKIPS_SHOWN: usize = 20;
 
 /// What was passed over during one decision.
-#[derive(Default)]
 struct Log {
     skips: Vec<Skip>,
     more: u32,
@@ -681,6 +719,21 @@ struct Log {
     full: Vec<CommitteeId>,
     /// Candidates looked at so far.
     examined: usize,
+    /// Candidates to ask the probe about next time (see [`FIRST_ASKED`]).
+    ask: usize,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self {
+            skips: Vec::new(),
+            more: 0,
+            seen: Vec::new(),
+            full: Vec::new(),
+            examined: 0,
+            ask: FIRST_ASKED,
+        }
+    }
 }
 
 impl Log {

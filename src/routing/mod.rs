@@ -85,45 +85,34 @@ pub struct Router {
 }
 
 /// Capacity from the database: open cases (assigned, accepted, scheduled)
-/// against the committee's capacity. The first few candidates examined are
-/// counted one by one, nearest first; when they are all full (a whole town
-/// filing at once fills the committees around it), the open cases of every
-/// committee are counted in one statement and the rest are answered from
-/// that.
+/// against the committee's capacity, counted for every candidate asked
+/// about in one statement.
 struct DbProbe<'c> {
     conn: &'c mut Conn,
-    probes: usize,
-    all: Option<std::collections::HashMap<crate::domain::CommitteeId, i64>>,
 }
-
-/// Candidates counted one by one before [`DbProbe`] counts them all.
-const SINGLE_PROBES: usize = 3;
 
 impl<'c> DbProbe<'c> {
     fn new(conn: &'c mut Conn) -> Self {
-        Self {
-            conn,
-            probes: 0,
-            all: None,
-        }
+        Self { conn }
     }
 }
 
 impl CapacityProbe for DbProbe<'_> {
     type Error = StorageError;
-    async fn has_room(&mut self, id: CommitteeId, capacity: i64) -> Result<bool, StorageError> {
-        if capacity <= 0 {
-            return Ok(false);
-        }
-        self.probes += 1;
-        if self.all.is_none() && self.probes > SINGLE_PROBES {
-            self.all = Some(storage::committees::open_case_counts(self.conn).await?);
-        }
-        let open = match &self.all {
-            Some(all) => all.get(&id).copied().unwrap_or(0),
-            None => storage::committees::open_case_count(self.conn, id).await?,
-        };
-        Ok(open < capacity)
+    async fn rooms(
+        &mut self,
+        candidates: &[(CommitteeId, i64)],
+    ) -> Result<Vec<bool>, StorageError> {
+        let counted: Vec<CommitteeId> = candidates
+            .iter()
+            .filter(|(_, capacity)| *capacity > 0)
+            .map(|(id, _)| *id)
+            .collect();
+        let open = storage::committees::open_case_counts(self.conn, &counted).await?;
+        Ok(candidates
+            .iter()
+            .map(|(id, capacity)| *capacity > 0 && open.get(id).copied().unwrap_or(0) < *capacity)
+            .collect())
     }
 }
 

@@ -226,30 +226,29 @@ pub async fn list_all(conn: &mut Conn) -> Result<Vec<Committee>, StorageError> {
     rows.iter().map(row_to_committee).collect()
 }
 
-/// Open cases a committee holds now (what its capacity is measured against).
-pub async fn open_case_count(conn: &mut Conn, id: CommitteeId) -> Result<i64, StorageError> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM cases WHERE committee_id = $1
-           AND status IN ('assigned', 'accepted', 'scheduled')",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(n)
-}
-
-/// Open cases of every committee that has any.
+/// Open cases (assigned, accepted, scheduled: what a capacity is measured
+/// against) of each of the committees `ids`, read through
+/// `cases (committee_id, status)`; a committee without any is left out.
 pub async fn open_case_counts(
     conn: &mut Conn,
+    ids: &[CommitteeId],
 ) -> Result<std::collections::HashMap<CommitteeId, i64>, StorageError> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT committee_id, COUNT(*) FROM cases
-         WHERE committee_id IS NOT NULL AND status IN ('assigned', 'accepted', 'scheduled')
-         GROUP BY committee_id",
+    let rows = super::fetch_for_ids(
+        conn,
+        "SELECT m.id, (SELECT COUNT(*) FROM cases c WHERE c.committee_id = m.id
+                 AND c.status IN ('assigned', 'accepted', 'scheduled'))
+         FROM committees m WHERE m.id IN (",
+        ids,
     )
-    .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().collect())
+    let mut open = std::collections::HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let n: i64 = r.try_get(1)?;
+        if n > 0 {
+            open.insert(r.try_get(0)?, n);
+        }
+    }
+    Ok(open)
 }
 
 /// Whether any case refers to the committee.

@@ -842,4 +842,97 @@ mod properties {
             }
         }
     }
+
+    /// A probe that answers from a set of full committees and records how
+    /// many candidates each call asked about.
+    struct Counting {
+        full: Vec<CommitteeId>,
+        asked: Vec<usize>,
+    }
+
+    impl jiefen::routing::CapacityProbe for Counting {
+        type Error = std::convert::Infallible;
+        fn rooms(
+            &mut self,
+            candidates: &[(CommitteeId, i64)],
+        ) -> impl std::future::Future<Output = Result<Vec<bool>, Self::Error>> + Send {
+            self.asked.push(candidates.len());
+            let answers = candidates
+                .iter()
+                .map(|(id, _)| !self.full.contains(id))
+                .collect();
+            std::future::ready(Ok(answers))
+        }
+    }
+
+    /// A town's filing fills the committees around it: the next case walks
+    /// past 30 full ones. It is asked about them in a few growing groups,
+    /// not one at a time, and still goes to the nearest with room, with the
+    /// full ones listed nearest first.
+    #[test]
+    fn a_walk_past_full_committees_asks_in_growing_groups_and_logs_each_in_order() {
+        let f = CaseFacts {
+            category: Category::Neighbor,
+            point: GeoPoint {
+                lat: 38.5,
+                lon: 100.5,
+            },
+            region_code: RegionCode::parse("620722100200").unwrap(),
+            party_count: 1,
+            at_risk: false,
+        };
+        let cs: Vec<Committee> = (1..=40)
+            .map(|id| Committee {
+                id,
+                code: format!("C{id}"),
+                name: format!("委员会{id}"),
+                kind: CommitteeKind::Village,
+                specialties: vec![],
+                region_code: RegionCode::parse("620722100200").unwrap(),
+                // Farther away the higher the id.
+                location: GeoPoint {
+                    lat: 38.5 + id as f64 * 0.001,
+                    lon: 100.5,
+                },
+                address: String::new(),
+                phone: String::new(),
+                capacity: 5,
+                active: true,
+                illustrative: false,
+            })
+            .collect();
+        let index = RoutingIndex::build(1, &cs, vec![]);
+        let mut probe = Counting {
+            full: (1..=30).collect(),
+            asked: vec![],
+        };
+        let choice = futures::executor::block_on(index.decide_with(&f, &[], &mut probe)).unwrap();
+        assert_eq!(choice.committee_id, Some(31));
+        // 4, 8 and 16 are full; the fourth group would be 32 and holds the
+        // 12 committees that are left.
+        assert_eq!(probe.asked, vec![4, 8, 16, 12]);
+        let skipped: Vec<_> = choice
+            .explanation
+            .skipped
+            .iter()
+            .map(|s| s.committee_id)
+            .collect();
+        assert_eq!(skipped, (1..=20).map(Some).collect::<Vec<_>>());
+        assert!(choice
+            .explanation
+            .skipped
+            .iter()
+            .all(|s| s.reason == jiefen::routing::SkipReason::Full));
+        assert_eq!(choice.explanation.skipped_more, 10);
+
+        // With nothing full, one call for the first four, and the nearest.
+        let mut probe = Counting {
+            full: vec![],
+            asked: vec![],
+        };
+        let choice = futures::executor::block_on(index.decide_with(&f, &[], &mut probe)).unwrap();
+        assert_eq!(choice.committee_id, Some(1));
+        assert_eq!(probe.asked, vec![4]);
+        assert!(choice.explanation.skipped.is_empty());
+    }
 }
