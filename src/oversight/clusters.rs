@@ -262,8 +262,9 @@ async fn cluster_step(
         } else {
             grown_shape(&alert, point, case.party_count, case.submitted_at)
         };
-        alerts::update_shape(conn, alert.id, &shape, now_ms).await?;
-        let alert = load(conn, alert.id).await?;
+        let alert = alerts::update_shape(conn, alert.id, &shape, now_ms)
+            .await?
+            .ok_or_else(|| OversightError::NotFound(format!("alert {}", alert.id)))?;
         tracing::warn!(case = %case.number, alert = alert.id, cases = alert.case_count, "cluster grew");
         if let (Some(a), true) = (admin, tells_admin_at(alert.case_count)) {
             change.messages.push(grown_message(a, &alert, case));

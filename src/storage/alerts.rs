@@ -285,18 +285,20 @@ pub async fn insert(
     Ok(id)
 }
 
-/// Replaces an alert's centre, radius, counts and times.
+/// Replaces an alert's centre, radius, counts and times and returns the
+/// alert as it now is (`None`: no such alert).
 pub async fn update_shape(
     conn: &mut Conn,
     id: i64,
     shape: &AlertShape,
     now: i64,
-) -> Result<(), StorageError> {
-    sqlx::query(
+) -> Result<Option<AlertRecord>, StorageError> {
+    let row = sqlx::query(&format!(
         "UPDATE alerts SET centre_lat = $1, centre_lon = $2, radius_km = $3, case_count = $4,
              party_total = $5, first_case_at = $6, last_case_at = $7, updated_at = $8
-         WHERE id = $9",
-    )
+         WHERE id = $9
+         RETURNING {COLUMNS}"
+    ))
     .bind(shape.centre.lat)
     .bind(shape.centre.lon)
     .bind(shape.radius_km)
@@ -306,10 +308,10 @@ pub async fn update_shape(
     .bind(shape.last_case_at)
     .bind(now)
     .bind(id)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(|e| classify(e, "alert"))?;
-    Ok(())
+    row.as_ref().map(row_to_alert).transpose()
 }
 
 /// Adds a case to an alert; adding it twice is a no-op. Returns whether it
