@@ -635,7 +635,9 @@ impl RoutingIndex {
         rule: Option<&Rule>,
     ) -> Result<Option<u32>, P::Error> {
         let mut candidates = candidates.map(|(_, i)| i);
-        let mut taken: Vec<u32> = Vec::new();
+        // Each candidate taken, with the place of its answer in `asked`
+        // (`None`: excluded, or already known to be full).
+        let mut taken: Vec<(u32, Option<usize>)> = Vec::new();
         let mut asked: Vec<(CommitteeId, i64)> = Vec::new();
         loop {
             taken.clear();
@@ -643,11 +645,16 @@ impl RoutingIndex {
             while asked.len() < log.ask {
                 let Some(i) = candidates.next() else { break };
                 let s = &self.slots[i as usize];
-                taken.push(i);
-                let open = !excluded.contains(&s.id) && !log.known_full(s.id);
-                if open && !asked.iter().any(|(id, _)| *id == s.id) {
-                    asked.push((s.id, s.capacity));
-                }
+                let answer = (!excluded.contains(&s.id) && !log.known_full(s.id)).then(|| {
+                    asked
+                        .iter()
+                        .position(|(id, _)| *id == s.id)
+                        .unwrap_or_else(|| {
+                            asked.push((s.id, s.capacity));
+                            asked.len() - 1
+                        })
+                });
+                taken.push((i, answer));
             }
             if taken.is_empty() {
                 return Ok(None);
@@ -657,17 +664,17 @@ impl RoutingIndex {
             } else {
                 probe.rooms(&asked).await?
             };
-            for &i in &taken {
+            for &(i, answer) in &taken {
                 log.examined += 1;
                 let s = &self.slots[i as usize];
                 if excluded.contains(&s.id) {
                     log.push_once(s.id, skip_of(rule, SkipReason::Declined, s, self.name(s)));
                     continue;
                 }
+                // Known full before this group, or found full earlier in it.
                 if log.known_full(s.id) {
                     continue;
                 }
-                let answer = asked.iter().position(|(id, _)| *id == s.id);
                 if answer.and_then(|k| room.get(k)).copied().unwrap_or(false) {
                     return Ok(Some(i));
                 }

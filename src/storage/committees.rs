@@ -228,7 +228,7 @@ pub async fn list_all(conn: &mut Conn) -> Result<Vec<Committee>, StorageError> {
 
 /// Open cases (assigned, accepted, scheduled: what a capacity is measured
 /// against) of each of the committees `ids`, read through
-/// `cases (committee_id, status)`; a committee without any is left out.
+/// `cases (committee_id, status)`; an id with no committee is left out.
 pub async fn open_case_counts(
     conn: &mut Conn,
     ids: &[CommitteeId],
@@ -241,14 +241,9 @@ pub async fn open_case_counts(
         ids,
     )
     .await?;
-    let mut open = std::collections::HashMap::with_capacity(rows.len());
-    for r in &rows {
-        let n: i64 = r.try_get(1)?;
-        if n > 0 {
-            open.insert(r.try_get(0)?, n);
-        }
-    }
-    Ok(open)
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// Whether any case refers to the committee.
